@@ -1,0 +1,60 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+
+	"staffroom/ent/schema/mixin"
+	"staffroom/ent/schema/pulid"
+	"staffroom/internal/access"
+)
+
+// User is one person's login: it exists once, whatever number of organizations
+// the person works for.
+type User struct {
+	ent.Schema
+}
+
+// Mixin of the User.
+func (User) Mixin() []ent.Mixin {
+	return []ent.Mixin{mixin.ID{Prefix: pulid.UserPrefix}, mixin.Time{}}
+}
+
+// Fields of the User.
+func (User) Fields() []ent.Field {
+	return []ent.Field{
+		// Stored trimmed and lower-cased, so the unique index is case-insensitive.
+		field.String("email").Unique().NotEmpty().MaxLen(254).
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.String("password_hash").Sensitive().Optional().
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.String("first_name").MaxLen(100).
+			Annotations(entgql.OrderField("FIRST_NAME")),
+		field.String("last_name").MaxLen(100).
+			Annotations(entgql.OrderField("LAST_NAME")),
+		field.String("phone").Optional().MaxLen(32).
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Int("failed_logins").Default(0).NonNegative().
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		// Set when the account locks; a zero duration setting locks until unlocked.
+		field.Time("locked_at").Optional().Nillable().
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Time("password_changed_at").Optional().Nillable().
+			Annotations(entgql.Skip(entgql.SkipAll)),
+	}
+}
+
+// Edges of the User.
+func (User) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("memberships", Membership.Type).
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("sessions", Session.Type).
+			Annotations(entgql.Skip(entgql.SkipAll)),
+	}
+}
+
+// Policy of the User.
+func (User) Policy() ent.Policy { return access.UserPolicy() }

@@ -1,0 +1,118 @@
+package graph
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// Limits bound what one GraphQL request may ask for.
+type Limits struct {
+	Complexity int // the cost of the selected fields, lists weighted by their page size
+	Depth      int // nesting of selection sets
+	Tokens     int // lexer tokens of the document: caps aliases and huge queries before parsing
+}
+
+// HandlerOptions configure the GraphQL HTTP handler.
+type HandlerOptions struct {
+	Limits        Limits
+	Introspection bool
+	// Suggestions ("did you mean …") help developers and help attackers map a
+	// schema whose introspection is off; production turns them off.
+	Suggestions bool
+	Logger      *slog.Logger
+	// Observe, if set, learns each operation's name and error count (for the
+	// request's log line).
+	Observe func(ctx context.Context, operation string, errors int)
+}
+
+// NewHandler returns the GraphQL handler: GET and POST transports, a query cache,
+// the limits, and the one error presenter. Each extension is added on purpose
+// (no uploads, no persisted queries, introspection only when asked for).
+func NewHandler(schema graphql.ExecutableSchema, o HandlerOptions) *handler.Server {
+	srv := handler.New(schema)
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetParserTokenLimit(o.Limits.Tokens)
+	srv.SetDisableSuggestion(!o.Suggestions)
+	if o.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(extension.FixedComplexityLimit(o.Limits.Complexity))
+	srv.Use(depthLimit(o.Limits.Depth))
+	srv.SetErrorPresenter(presentError(o.Logger))
+	srv.SetRecoverFunc(recoverPanic(o.Logger))
+	if o.Observe != nil {
+		srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+			resp := next(ctx)
+			name := ""
+			if graphql.HasOperationContext(ctx) {
+				name = graphql.GetOperationContext(ctx).OperationName
+			}
+			if resp != nil {
+				o.Observe(ctx, name, len(resp.Errors))
+			}
+			return resp
+		})
+	}
+	return srv
+}
+
+// depthLimit refuses operations nested deeper than max selection sets.
+type depthLimit int
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = depthLimit(0)
+
+func (depthLimit) ExtensionName() string                   { return "DepthLimit" }
+func (depthLimit) Validate(graphql.ExecutableSchema) error { return nil }
+func (d depthLimit) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil {
+		return nil
+	}
+	if depth := selectionDepth(oc.Operation.SelectionSet, 0, int(d)); depth > int(d) {
+		err := gqlerror.Errorf("operation is nested %d levels deep; the limit is %d", depth, int(d))
+		err.Extensions = map[string]any{"code": "BAD_USER_INPUT"}
+		return err
+	}
+	return nil
+}
+
+// selectionDepth returns the depth of a selection set, stopping once past limit so
+// that a hostile document cannot make the walk expensive.
+func selectionDepth(set ast.SelectionSet, depth, limit int) int {
+	if len(set) == 0 || depth > limit {
+		return depth
+	}
+	deepest := depth
+	for _, sel := range set {
+		var child ast.SelectionSet
+		switch s := sel.(type) {
+		case *ast.Field:
+			child = s.SelectionSet
+			if len(child) == 0 {
+				deepest = max(deepest, depth+1)
+				continue
+			}
+			deepest = max(deepest, selectionDepth(child, depth+1, limit))
+		case *ast.InlineFragment:
+			deepest = max(deepest, selectionDepth(s.SelectionSet, depth, limit))
+		case *ast.FragmentSpread:
+			if s.Definition != nil {
+				deepest = max(deepest, selectionDepth(s.Definition.SelectionSet, depth, limit))
+			}
+		}
+	}
+	return deepest
+}

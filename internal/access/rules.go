@@ -1,0 +1,298 @@
+package access
+
+import (
+	"context"
+
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/entql"
+
+	entgen "staffroom/ent"
+	"staffroom/ent/group"
+	"staffroom/ent/membership"
+	"staffroom/ent/message"
+	"staffroom/ent/organization"
+	"staffroom/ent/privacy"
+	"staffroom/ent/schema/pulid"
+	"staffroom/ent/user"
+)
+
+// TenantPolicy is the policy of the tenant mixin. Queries are filtered to the
+// viewer's active organization; creates get the organization from the viewer and
+// refuse another; updates and deletes only reach rows of the active organization.
+// It decides before any entity rule can allow, and it never allows by itself.
+func TenantPolicy() ent.Policy {
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{tenantFilter()},
+		Mutation: privacy.MutationPolicy{tenantMutation()},
+	}
+}
+
+type tenantFilterer interface {
+	WhereOrganizationID(entql.StringP)
+}
+
+func tenantFilter() privacy.QueryMutationRule {
+	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+		v := FromContext(ctx)
+		if !v.Active() {
+			return privacy.Denyf("no active organization")
+		}
+		tf, ok := f.(tenantFilterer)
+		if !ok {
+			return privacy.Denyf("%T has no organization", f)
+		}
+		tf.WhereOrganizationID(entql.StringEQ(string(v.OrgID)))
+		return privacy.Skip
+	})
+}
+
+type organizationSetter interface {
+	OrganizationID() (id pulid.ID, exists bool)
+	SetOrganizationID(pulid.ID)
+}
+
+func tenantMutation() privacy.MutationRule {
+	filter := tenantFilter()
+	return privacy.MutationRuleFunc(func(ctx context.Context, m entgen.Mutation) error {
+		v := FromContext(ctx)
+		if !v.Active() {
+			return privacy.Denyf("no active organization")
+		}
+		if !m.Op().Is(ent.OpCreate) {
+			return filter.EvalMutation(ctx, m)
+		}
+		s, ok := m.(organizationSetter)
+		if !ok {
+			return privacy.Denyf("%T has no organization", m)
+		}
+		if org, set := s.OrganizationID(); set && org != v.OrgID {
+			return privacy.Denyf("organization mismatch")
+		}
+		s.SetOrganizationID(v.OrgID)
+		return privacy.Skip
+	})
+}
+
+// allowActiveMember allows a mutation that the tenant rule has already bound to
+// the viewer's organization, when the viewer holds one of the permissions. What
+// a mutation may change in detail (who may manage whom) is decided by the domain
+// function that runs it.
+func allowActiveMember(permissions ...string) privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, _ entgen.Mutation) error {
+		v := FromContext(ctx)
+		for _, p := range permissions {
+			if v.Has(p) {
+				return privacy.Allow
+			}
+		}
+		if len(permissions) == 0 && v.Active() {
+			return privacy.Allow
+		}
+		return privacy.Skip
+	})
+}
+
+func mutationPolicy(permissions ...string) privacy.MutationPolicy {
+	return privacy.MutationPolicy{allowActiveMember(permissions...), privacy.AlwaysDenyRule()}
+}
+
+// denyWithout hides every row of a type from viewers who lack a permission; the
+// list comes back empty rather than failing.
+func denyWithout(permission string) privacy.QueryRule {
+	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+		if !FromContext(ctx).Has(permission) {
+			f.Where(entql.FieldEQ("id", ""))
+		}
+		return privacy.Skip
+	})
+}
+
+// UserPolicy: a user sees themselves, and the users of their organization when
+// they may list members. Only the user changes their own profile.
+func UserPolicy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{privacy.UserQueryRuleFunc(func(ctx context.Context, q *entgen.UserQuery) error {
+			v := FromContext(ctx)
+			if v == nil {
+				return privacy.Denyf("anonymous")
+			}
+			self := user.ID(v.UserID)
+			if !v.Has(MembersView) {
+				q.Where(self)
+				return privacy.Skip
+			}
+			q.Where(user.Or(self, user.HasMembershipsWith(membership.OrganizationID(v.OrgID))))
+			return privacy.Skip
+		})},
+		Mutation: privacy.MutationPolicy{
+			privacy.UserMutationRuleFunc(func(ctx context.Context, m *entgen.UserMutation) error {
+				v := FromContext(ctx)
+				if v != nil && m.Op().Is(ent.OpUpdateOne) {
+					if id, ok := m.ID(); ok && id == v.UserID {
+						return privacy.Allow
+					}
+				}
+				return privacy.Skip
+			}),
+			privacy.AlwaysDenyRule(),
+		},
+	}
+}
+
+// OrganizationPolicy: the viewer sees the organizations they are an active
+// member of (the switcher) and changes only the active one.
+func OrganizationPolicy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{privacy.OrganizationQueryRuleFunc(func(ctx context.Context, q *entgen.OrganizationQuery) error {
+			v := FromContext(ctx)
+			if v == nil {
+				return privacy.Denyf("anonymous")
+			}
+			q.Where(func(s *sql.Selector) {
+				t := sql.Table(membership.Table)
+				s.Where(sql.In(s.C(organization.FieldID),
+					sql.Select(t.C(membership.FieldOrganizationID)).From(t).Where(sql.And(
+						sql.EQ(t.C(membership.FieldUserID), string(v.UserID)),
+						sql.EQ(t.C(membership.FieldStatus), string(membership.StatusACTIVE)),
+						sql.IsNull(t.C(membership.FieldRemovedAt)),
+					))))
+			})
+			return privacy.Skip
+		})},
+		Mutation: privacy.MutationPolicy{
+			privacy.OrganizationMutationRuleFunc(func(ctx context.Context, m *entgen.OrganizationMutation) error {
+				v := FromContext(ctx)
+				if !m.Op().Is(ent.OpUpdateOne) || !v.Active() {
+					return privacy.Skip
+				}
+				if id, ok := m.ID(); ok && id == v.OrgID && (v.Has(OrganizationUpdate) || v.Has(BillingManage)) {
+					return privacy.Allow
+				}
+				return privacy.Skip
+			}),
+			privacy.AlwaysDenyRule(),
+		},
+	}
+}
+
+// MembershipPolicy: everyone with members.view sees the organization's members;
+// others see only their own membership.
+func MembershipPolicy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{privacy.MembershipQueryRuleFunc(func(ctx context.Context, q *entgen.MembershipQuery) error {
+			if v := FromContext(ctx); !v.Has(MembersView) {
+				q.Where(membership.ID(v.MembershipID))
+			}
+			return privacy.Skip
+		})},
+		Mutation: mutationPolicy(MembersManage, MembersInvite),
+	}
+}
+
+// RolePolicy: every member sees the roles; roles.manage changes them.
+func RolePolicy() ent.Policy {
+	return privacy.Policy{Mutation: mutationPolicy(RolesManage)}
+}
+
+// GroupPolicy: groups.view with group scope ALL sees every group; everyone else
+// sees the groups they are linked to.
+func GroupPolicy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{privacy.GroupQueryRuleFunc(func(ctx context.Context, q *entgen.GroupQuery) error {
+			if v := FromContext(ctx); !v.SeesAllGroups() {
+				q.Where(linkedTo(v))
+			}
+			return privacy.Skip
+		})},
+		Mutation: mutationPolicy(GroupsManage),
+	}
+}
+
+// linkedTo selects the groups a membership is linked to, in SQL.
+func linkedTo(v *Viewer) func(*sql.Selector) {
+	return func(s *sql.Selector) {
+		links := sql.Table(membership.GroupsTable)
+		s.Where(sql.In(s.C(group.FieldID),
+			sql.Select(links.C(membership.GroupsPrimaryKey[1])).From(links).
+				Where(sql.EQ(links.C(membership.GroupsPrimaryKey[0]), string(v.MembershipID))),
+		))
+	}
+}
+
+// InvitationPolicy: invitations are visible to, and changed by, members.invite.
+func InvitationPolicy() ent.Policy {
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{denyWithout(MembersInvite)},
+		Mutation: mutationPolicy(MembersInvite, MembersImport),
+	}
+}
+
+// MessagePolicy: messages.view_all sees every message; everyone else sees what
+// they wrote, what was sent to a group they can see, and what names them as a
+// recipient, CC or BCC.
+func MessagePolicy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{privacy.MessageQueryRuleFunc(func(ctx context.Context, q *entgen.MessageQuery) error {
+			v := FromContext(ctx)
+			if v.Has(MessagesViewAll) {
+				return privacy.Skip
+			}
+			me := string(v.MembershipID)
+			q.Where(func(s *sql.Selector) {
+				in := func(table string, cols []string) *sql.Predicate {
+					t := sql.Table(table)
+					return sql.In(s.C(message.FieldID), sql.Select(t.C(cols[0])).From(t).Where(sql.EQ(t.C(cols[1]), me)))
+				}
+				toGroups := sql.Table(message.GroupsTable)
+				groupsSeen := sql.Select(toGroups.C(message.GroupsPrimaryKey[0])).From(toGroups)
+				if !v.SeesAllGroups() {
+					links := sql.Table(membership.GroupsTable)
+					groupsSeen.Where(sql.In(toGroups.C(message.GroupsPrimaryKey[1]),
+						sql.Select(links.C(membership.GroupsPrimaryKey[1])).From(links).
+							Where(sql.EQ(links.C(membership.GroupsPrimaryKey[0]), me))))
+				}
+				s.Where(sql.Or(
+					sql.EQ(s.C(message.FieldAuthorID), me),
+					sql.In(s.C(message.FieldID), groupsSeen),
+					in(message.RecipientsTable, message.RecipientsPrimaryKey),
+					in(message.CcTable, message.CcPrimaryKey),
+					in(message.BccTable, message.BccPrimaryKey),
+				))
+			})
+			return privacy.Skip
+		})},
+		Mutation: mutationPolicy(MessagesCompose, MessagesSend, MessagesApprove),
+	}
+}
+
+// InvoicePolicy: invoices are for invoices.view; created with invoices.create and
+// cancelled or refunded with invoices.refund.
+func InvoicePolicy() ent.Policy {
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{denyWithout(InvoicesView)},
+		Mutation: mutationPolicy(InvoicesCreate, InvoicesRefund),
+	}
+}
+
+// AuditEventPolicy: the audit log is for audit.view. Any active member's change
+// writes an event; events are never updated or deleted (a hook refuses it even
+// in the system context).
+func AuditEventPolicy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{denyWithout(AuditView)},
+		Mutation: privacy.MutationPolicy{
+			privacy.OnMutationOperation(allowActiveMember(), ent.OpCreate),
+			privacy.AlwaysDenyRule(),
+		},
+	}
+}
+
+// SystemOnlyPolicy is for tables that only the system context reads and writes:
+// sessions, password resets, the email outbox.
+func SystemOnlyPolicy() ent.Policy {
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{privacy.AlwaysDenyRule()},
+		Mutation: privacy.MutationPolicy{privacy.AlwaysDenyRule()},
+	}
+}

@@ -1,0 +1,145 @@
+// Package access is Staffroom's authorization: who is calling (the Viewer), the
+// permission catalog and role presets, the ent privacy rules that isolate tenants
+// and scope rows, and the rules of who may manage whom.
+package access
+
+import (
+	"context"
+	"runtime"
+	"strings"
+
+	"staffroom/ent/privacy"
+	"staffroom/ent/schema/pulid"
+)
+
+// Viewer is who is calling: the user from the access token and, when it is
+// active, their membership in the organization the token names. It is loaded
+// fresh on every request and never changed afterwards.
+type Viewer struct {
+	UserID    pulid.ID
+	SessionID pulid.ID
+	// OrgID and the fields below are set only when the membership is active.
+	OrgID        pulid.ID
+	MembershipID pulid.ID
+	RoleID       pulid.ID
+	RoleKey      string
+	GroupScope   string
+	owner        bool
+	permissions  map[string]struct{}
+	manages      map[string]struct{}
+}
+
+// Membership describes an active membership for NewViewer.
+type Membership struct {
+	OrgID, MembershipID, RoleID pulid.ID
+	RoleKey, GroupScope         string
+	RolePermissions             []string
+	Grants, Revokes             []string
+	Manages                     []string
+}
+
+// NewViewer returns the viewer of a user, with their active membership if m is not nil.
+func NewViewer(userID, sessionID pulid.ID, m *Membership) *Viewer {
+	v := &Viewer{UserID: userID, SessionID: sessionID}
+	if m == nil {
+		return v
+	}
+	v.OrgID, v.MembershipID, v.RoleID = m.OrgID, m.MembershipID, m.RoleID
+	v.RoleKey, v.GroupScope = m.RoleKey, m.GroupScope
+	v.owner = m.RoleKey == OwnerRole
+	v.permissions = make(map[string]struct{}, len(Catalog))
+	for _, p := range Effective(m.RoleKey, m.RolePermissions, m.Grants, m.Revokes) {
+		v.permissions[p] = struct{}{}
+	}
+	v.manages = make(map[string]struct{}, len(m.Manages))
+	for _, k := range m.Manages {
+		v.manages[k] = struct{}{}
+	}
+	return v
+}
+
+// Active reports whether the viewer acts in an organization.
+func (v *Viewer) Active() bool { return v != nil && v.OrgID != "" }
+
+// Owner reports whether the viewer is an owner of the active organization.
+func (v *Viewer) Owner() bool { return v.Active() && v.owner }
+
+// Has reports whether the viewer holds a permission in the active organization.
+func (v *Viewer) Has(permission string) bool {
+	if !v.Active() {
+		return false
+	}
+	_, ok := v.permissions[permission]
+	return ok
+}
+
+// Manages reports whether the viewer's role may manage holders of a role.
+func (v *Viewer) Manages(roleKey string) bool {
+	if !v.Active() {
+		return false
+	}
+	if v.owner {
+		return true
+	}
+	_, ok := v.manages[roleKey]
+	return ok
+}
+
+// Permissions returns the viewer's effective permissions in catalog order.
+func (v *Viewer) Permissions() []string {
+	out := []string{}
+	for _, p := range Catalog {
+		if v.Has(p.Key) {
+			out = append(out, p.Key)
+		}
+	}
+	return out
+}
+
+// SeesAllGroups reports whether the viewer's group row scope is the whole organization.
+func (v *Viewer) SeesAllGroups() bool {
+	return v.Has(GroupsView) && v.GroupScope == "ALL"
+}
+
+type viewerKey struct{}
+
+// NewContext returns a context that carries the viewer.
+func NewContext(ctx context.Context, v *Viewer) context.Context {
+	return context.WithValue(ctx, viewerKey{}, v)
+}
+
+// FromContext returns the viewer in ctx, or nil for an anonymous caller.
+func FromContext(ctx context.Context) *Viewer {
+	v, _ := ctx.Value(viewerKey{}).(*Viewer)
+	return v
+}
+
+type systemKey struct{}
+
+// SystemContext returns a context that bypasses every privacy rule. It is the one
+// bypass, for work done on nobody's behalf or before a viewer exists: logging in,
+// loading the viewer, accepting an invitation, background workers. The reason is
+// kept for logs. Resolvers never call it (a test checks), and it panics when
+// called from the GraphQL package so that a slip cannot reach production.
+func SystemContext(ctx context.Context, reason string) context.Context {
+	if calledFromGraph() {
+		panic("access: SystemContext used from a resolver")
+	}
+	ctx = context.WithValue(ctx, systemKey{}, reason)
+	return privacy.DecisionContext(ctx, privacy.Allow)
+}
+
+// IsSystem reports whether ctx is a system context.
+func IsSystem(ctx context.Context) bool {
+	_, ok := ctx.Value(systemKey{}).(string)
+	return ok
+}
+
+func calledFromGraph() bool {
+	pc, _, _, ok := runtime.Caller(2)
+	if !ok {
+		return false
+	}
+	fn := runtime.FuncForPC(pc)
+	return fn != nil && strings.HasPrefix(fn.Name(), "staffroom/graph.")
+}

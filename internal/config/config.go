@@ -1,0 +1,193 @@
+// Package config provides Staffroom's typed configuration, read from flags and
+// environment variables (a flag wins over its variable), with defaults that run.
+package config
+
+import (
+	"flag"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Config is every setting of the server. Each one is listed in the README.
+type Config struct {
+	Env         string // development or production
+	Addr        string
+	DatabaseURL string
+	DataDir     string
+	PublicURL   string
+	LogLevel    string
+
+	GraphiQL        bool
+	Introspection   bool
+	RequestTimeout  time.Duration
+	ShutdownTimeout time.Duration
+	MaxBodyBytes    int64
+	ComplexityLimit int
+	DepthLimit      int
+	TokenLimit      int
+	DBMaxOpenConns  int
+	DBMaxIdleConns  int
+
+	Issuer             string
+	Audience           string
+	SigningKeyFile     string
+	VerifyKeyFiles     string
+	AccessTokenTTL     time.Duration
+	RefreshIdleTTL     time.Duration
+	RefreshAbsoluteTTL time.Duration
+	LockoutDuration    time.Duration
+	SessionRateLimit   int
+
+	InvitationTTL time.Duration
+	SMTPURL       string
+	MailFrom      string
+}
+
+// Development reports whether the server runs in development mode.
+func (c Config) Development() bool { return c.Env == "development" }
+
+// Load reads the configuration from args (without the program name) and getenv.
+func Load(args []string, getenv func(string) string) (Config, error) {
+	var c Config
+	fs := flag.NewFlagSet("staffroom", flag.ContinueOnError)
+	b := binder{fs: fs, getenv: getenv}
+	b.str(&c.Env, "env", "STAFFROOM_ENV", "development", "development or production")
+	b.str(&c.Addr, "addr", "STAFFROOM_ADDR", ":8080", "address to listen on")
+	b.str(&c.DatabaseURL, "database-url", "DATABASE_URL", "", "postgres://… for PostgreSQL; empty for the embedded SQLite file in the data directory")
+	b.str(&c.DataDir, "data-dir", "STAFFROOM_DATA_DIR", "./data", "where the SQLite file and development signing key live")
+	b.str(&c.PublicURL, "public-url", "STAFFROOM_PUBLIC_URL", "http://localhost:8080", "base URL of the front end, for links in emails")
+	b.str(&c.LogLevel, "log-level", "STAFFROOM_LOG_LEVEL", "info", "debug, info, warn or error")
+	b.boolean(&c.GraphiQL, "graphiql", "STAFFROOM_GRAPHIQL", "", "serve GraphiQL at / (default: on in development)")
+	b.boolean(&c.Introspection, "introspection", "STAFFROOM_INTROSPECTION", "", "allow introspection (default: on in development)")
+	b.duration(&c.RequestTimeout, "request-timeout", "STAFFROOM_REQUEST_TIMEOUT", "15s", "time limit of one request")
+	b.duration(&c.ShutdownTimeout, "shutdown-timeout", "STAFFROOM_SHUTDOWN_TIMEOUT", "10s", "time given to requests in flight at shutdown")
+	b.int64(&c.MaxBodyBytes, "max-body-bytes", "STAFFROOM_MAX_BODY_BYTES", "1048576", "largest request body; larger ones get 413")
+	b.integer(&c.ComplexityLimit, "complexity-limit", "STAFFROOM_COMPLEXITY_LIMIT", "5000", "largest query complexity")
+	b.integer(&c.DepthLimit, "depth-limit", "STAFFROOM_DEPTH_LIMIT", "12", "deepest selection nesting")
+	b.integer(&c.TokenLimit, "token-limit", "STAFFROOM_TOKEN_LIMIT", "5000", "most lexer tokens in one query document")
+	b.integer(&c.DBMaxOpenConns, "db-max-open-conns", "STAFFROOM_DB_MAX_OPEN_CONNS", "32", "database pool size")
+	b.integer(&c.DBMaxIdleConns, "db-max-idle-conns", "STAFFROOM_DB_MAX_IDLE_CONNS", "16", "idle connections kept in the pool")
+	b.str(&c.Issuer, "issuer", "STAFFROOM_ISSUER", "staffroom", "iss of access tokens")
+	b.str(&c.Audience, "audience", "STAFFROOM_AUDIENCE", "staffroom-api", "aud of access tokens")
+	b.str(&c.SigningKeyFile, "signing-key-file", "STAFFROOM_SIGNING_KEY_FILE", "", "PEM Ed25519 private key that signs access tokens (required in production; generated in the data directory in development)")
+	b.str(&c.VerifyKeyFiles, "verify-key-files", "STAFFROOM_VERIFY_KEY_FILES", "", "comma-separated PEM public keys still accepted (key rotation)")
+	b.duration(&c.AccessTokenTTL, "access-token-ttl", "STAFFROOM_ACCESS_TOKEN_TTL", "15m", "lifetime of an access token")
+	b.duration(&c.RefreshIdleTTL, "refresh-idle-ttl", "STAFFROOM_REFRESH_IDLE_TTL", "168h", "a refresh token unused this long expires")
+	b.duration(&c.RefreshAbsoluteTTL, "refresh-absolute-ttl", "STAFFROOM_REFRESH_ABSOLUTE_TTL", "720h", "a login expires this long after it started, whatever its use")
+	b.duration(&c.LockoutDuration, "lockout-duration", "STAFFROOM_LOCKOUT_DURATION", "15m", "how long an account stays locked after 3 failed logins; 0 locks until unlocked")
+	b.integer(&c.SessionRateLimit, "session-rate-limit", "STAFFROOM_SESSION_RATE_LIMIT", "20", "session mutations (log in, sign up, reset…) allowed per IP per minute")
+	b.duration(&c.InvitationTTL, "invitation-ttl", "STAFFROOM_INVITATION_TTL", "168h", "how long an invitation link stays valid")
+	b.str(&c.SMTPURL, "smtp-url", "STAFFROOM_SMTP_URL", "", "smtp://user:pass@host:port to send email; empty logs emails instead")
+	b.str(&c.MailFrom, "mail-from", "STAFFROOM_MAIL_FROM", "Staffroom <no-reply@staffroom.local>", "sender of emails")
+	if b.err != nil {
+		return c, b.err
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	return c, c.finish(fs)
+}
+
+func (c *Config) finish(fs *flag.FlagSet) error {
+	if c.Env != "development" && c.Env != "production" {
+		return fmt.Errorf("config: STAFFROOM_ENV must be development or production, not %q", c.Env)
+	}
+	if c.MaxBodyBytes <= 0 || c.ComplexityLimit <= 0 || c.DepthLimit <= 0 || c.TokenLimit <= 0 {
+		return fmt.Errorf("config: limits must be positive")
+	}
+	if !c.Development() && c.SigningKeyFile == "" {
+		return fmt.Errorf("config: STAFFROOM_SIGNING_KEY_FILE is required in production")
+	}
+	// Unset switches follow the environment: on in development, off in production.
+	if fs.Lookup("graphiql").Value.String() == "" {
+		c.GraphiQL = c.Development()
+	}
+	if fs.Lookup("introspection").Value.String() == "" {
+		c.Introspection = c.Development()
+	}
+	return nil
+}
+
+type binder struct {
+	fs     *flag.FlagSet
+	getenv func(string) string
+	err    error
+}
+
+func (b *binder) value(env, def string) string {
+	if v := b.getenv(env); v != "" {
+		return v
+	}
+	return def
+}
+
+func (b *binder) fail(env string, err error) {
+	if b.err == nil {
+		b.err = fmt.Errorf("config: %s: %w", env, err)
+	}
+}
+
+func (b *binder) str(p *string, name, env, def, usage string) {
+	b.fs.StringVar(p, name, b.value(env, def), usage+" ("+env+")")
+}
+
+func (b *binder) duration(p *time.Duration, name, env, def, usage string) {
+	d, err := time.ParseDuration(b.value(env, def))
+	if err != nil {
+		b.fail(env, err)
+	}
+	b.fs.DurationVar(p, name, d, usage+" ("+env+")")
+}
+
+func (b *binder) integer(p *int, name, env, def, usage string) {
+	n, err := strconv.Atoi(b.value(env, def))
+	if err != nil {
+		b.fail(env, err)
+	}
+	b.fs.IntVar(p, name, n, usage+" ("+env+")")
+}
+
+func (b *binder) int64(p *int64, name, env, def, usage string) {
+	n, err := strconv.ParseInt(b.value(env, def), 10, 64)
+	if err != nil {
+		b.fail(env, err)
+	}
+	b.fs.Int64Var(p, name, n, usage+" ("+env+")")
+}
+
+// boolean binds a switch whose empty default means "decided by the environment".
+func (b *binder) boolean(p *bool, name, env, def, usage string) {
+	v := b.value(env, def)
+	if v != "" {
+		parsed, err := strconv.ParseBool(v)
+		if err != nil {
+			b.fail(env, err)
+		}
+		*p = parsed
+	}
+	b.fs.Var(&boolValue{p: p, set: v != ""}, name, usage+" ("+env+")")
+}
+
+type boolValue struct {
+	p   *bool
+	set bool
+}
+
+func (v *boolValue) String() string {
+	if v == nil || v.p == nil || !v.set {
+		return ""
+	}
+	return strconv.FormatBool(*v.p)
+}
+
+func (v *boolValue) Set(s string) error {
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return err
+	}
+	*v.p, v.set = b, true
+	return nil
+}
+
+func (v *boolValue) IsBoolFlag() bool { return true }

@@ -1,0 +1,81 @@
+// Package errcode provides the stable error codes that clients see in
+// extensions.code, and an error type that carries a code and a client message
+// apart from the internal cause.
+package errcode
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code is a stable error code. Codes are never renamed.
+type Code string
+
+// The codes of ACCESS.md.
+const (
+	Unauthenticated    Code = "UNAUTHENTICATED"
+	Forbidden          Code = "FORBIDDEN"
+	NotFound           Code = "NOT_FOUND"
+	BadUserInput       Code = "BAD_USER_INPUT"
+	Conflict           Code = "CONFLICT"
+	LastOwner          Code = "LAST_OWNER"
+	InvalidCredentials Code = "INVALID_CREDENTIALS"
+	AccountLocked      Code = "ACCOUNT_LOCKED"
+	InvitationInvalid  Code = "INVITATION_INVALID"
+	RateLimited        Code = "RATE_LIMITED"
+	Internal           Code = "INTERNAL"
+)
+
+// Error is an error with a code and a message meant for the client. Field names
+// the input field at fault, for BAD_USER_INPUT. Err is the internal cause: it is
+// logged, never sent.
+type Error struct {
+	Code    Code
+	Message string
+	Field   string
+	Err     error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// New returns an error with a code and a client message.
+func New(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Input returns a BAD_USER_INPUT error about one input field.
+func Input(field, format string, args ...any) *Error {
+	return &Error{Code: BadUserInput, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// Wrap returns an error with a code and client message whose cause is err.
+func Wrap(err error, code Code, message string) *Error {
+	return &Error{Code: code, Message: message, Err: err}
+}
+
+// As returns the coded error in err's chain, if any.
+func As(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}
+
+// Is reports whether err carries the code.
+func Is(err error, code Code) bool {
+	e, ok := As(err)
+	return ok && e.Code == code
+}
+
+// Common errors.
+var (
+	ErrForbidden       = New(Forbidden, "you do not have permission to do this")
+	ErrNotFound        = New(NotFound, "not found")
+	ErrUnauthenticated = New(Unauthenticated, "authentication required")
+)

@@ -1,0 +1,118 @@
+// Package store opens Staffroom's database — an embedded SQLite file by default,
+// PostgreSQL when a postgres:// URL is given — and applies its migrations.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	_ "github.com/lib/pq" // registers "postgres"
+	"modernc.org/sqlite"
+
+	"staffroom/ent"
+)
+
+func init() {
+	// ent and Atlas know SQLite as "sqlite3"; modernc's pure-Go driver registers
+	// itself as "sqlite", so it is registered again under the name they expect.
+	sql.Register(dialect.SQLite, &sqlite.Driver{})
+}
+
+// Options size the connection pool.
+type Options struct {
+	MaxOpenConns int
+	MaxIdleConns int
+}
+
+// DB is an open database: the ent client, the pool behind it and a counter of
+// the SQL statements the client has run.
+type DB struct {
+	Client  *ent.Client
+	SQL     *sql.DB
+	Dialect string
+	Stats   *Counter
+}
+
+// Close closes the pool.
+func (db *DB) Close() error { return db.SQL.Close() }
+
+// SQLitePath is where the embedded database lives in a data directory.
+func SQLitePath(dataDir string) string { return filepath.Join(dataDir, "staffroom.db") }
+
+// Open opens the database that rawURL names: postgres:// or postgresql:// for
+// PostgreSQL, sqlite:// followed by a file path, or "" for the SQLite file in
+// dataDir. It does not migrate; call Migrate.
+func Open(ctx context.Context, rawURL, dataDir string, opts Options) (*DB, error) {
+	drv, dsn, err := dsnFor(rawURL, dataDir)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := sql.Open(drv, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", drv, err)
+	}
+	if opts.MaxOpenConns == 0 {
+		opts.MaxOpenConns = 32
+	}
+	if opts.MaxIdleConns == 0 {
+		opts.MaxIdleConns = 16
+	}
+	pool.SetMaxOpenConns(opts.MaxOpenConns)
+	pool.SetMaxIdleConns(opts.MaxIdleConns)
+	pool.SetConnMaxIdleTime(5 * time.Minute)
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.PingContext(pingCtx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("store: connect to %s: %w", drv, err)
+	}
+	dia := dialect.SQLite
+	if drv == "postgres" {
+		dia = dialect.Postgres
+	}
+	counter := &Counter{Driver: entsql.OpenDB(dia, pool)}
+	return &DB{
+		Client:  ent.NewClient(ent.Driver(counter)),
+		SQL:     pool,
+		Dialect: dia,
+		Stats:   counter,
+	}, nil
+}
+
+// dsnFor returns the database/sql driver name and data source for a URL.
+func dsnFor(rawURL, dataDir string) (string, string, error) {
+	switch {
+	case rawURL == "":
+		if err := os.MkdirAll(dataDir, 0o700); err != nil {
+			return "", "", fmt.Errorf("store: create data directory: %w", err)
+		}
+		return dialect.SQLite, sqliteDSN(SQLitePath(dataDir)), nil
+	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
+		return "postgres", rawURL, nil
+	case strings.HasPrefix(rawURL, "sqlite://"):
+		return dialect.SQLite, sqliteDSN(strings.TrimPrefix(rawURL, "sqlite://")), nil
+	default:
+		u, _ := url.Parse(rawURL)
+		scheme := "?"
+		if u != nil {
+			scheme = u.Scheme
+		}
+		return "", "", fmt.Errorf("store: unsupported database URL scheme %q (use postgres:// or sqlite://)", scheme)
+	}
+}
+
+// sqliteDSN turns on foreign keys and WAL, waits for locks instead of failing,
+// and makes every transaction take the write lock at BEGIN: two transactions that
+// read and then write cannot deadlock on lock upgrades.
+func sqliteDSN(path string) string {
+	return "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
+		"&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+}
