@@ -73,7 +73,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 }
 
 func serve(ctx context.Context, cfg config.Config, db *store.DB, log *slog.Logger, stdout io.Writer) error {
-	a, err := app.New(cfg, db, log)
+	a, err := app.New(cfg, db, log, app.Options{})
 	if err != nil {
 		return err
 	}
@@ -92,6 +92,9 @@ func serve(ctx context.Context, cfg config.Config, db *store.DB, log *slog.Logge
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWorker()
+	go a.Outbox.Run(workerCtx)
 	fmt.Fprintf(stdout, "Staffroom is listening on %s (GraphQL at %s/graphql, %s database)\n",
 		displayURL(ln.Addr()), displayURL(ln.Addr()), db.Dialect)
 

@@ -9,17 +9,39 @@ import (
 	"context"
 	"staffroom/ent"
 	"staffroom/ent/schema/pulid"
+	"staffroom/internal/access"
+	"staffroom/internal/errcode"
 )
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id pulid.ID) (ent.Noder, error) {
-	return r.client.Noder(ctx, id, ent.WithNodeType(nodeType))
+	if access.FromContext(ctx) == nil {
+		return nil, errcode.ErrUnauthenticated
+	}
+	return r.node(ctx, id)
 }
 
 // Nodes is the resolver for the nodes field.
 func (r *queryResolver) Nodes(ctx context.Context, ids []pulid.ID) ([]ent.Noder, error) {
-	return r.client.Noders(ctx, ids, ent.WithNodeType(nodeType))
+	if access.FromContext(ctx) == nil {
+		return nil, errcode.ErrUnauthenticated
+	}
+	if len(ids) > maxPageSize {
+		return nil, errcode.Input("ids", "at most %d ids", maxPageSize)
+	}
+	out := make([]ent.Noder, len(ids))
+	for i, id := range ids {
+		n, err := r.node(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = n
+	}
+	return out, nil
 }
+
+// Membership returns MembershipResolver implementation.
+func (r *Resolver) Membership() MembershipResolver { return &membershipResolver{r} }
 
 // Organization returns OrganizationResolver implementation.
 func (r *Resolver) Organization() OrganizationResolver { return &organizationResolver{r} }
@@ -27,11 +49,16 @@ func (r *Resolver) Organization() OrganizationResolver { return &organizationRes
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// Role returns RoleResolver implementation.
+func (r *Resolver) Role() RoleResolver { return &roleResolver{r} }
+
 // User returns UserResolver implementation.
 func (r *Resolver) User() UserResolver { return &userResolver{r} }
 
 type (
+	membershipResolver   struct{ *Resolver }
 	organizationResolver struct{ *Resolver }
 	queryResolver        struct{ *Resolver }
+	roleResolver         struct{ *Resolver }
 	userResolver         struct{ *Resolver }
 )

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
@@ -28,6 +29,8 @@ type HandlerOptions struct {
 	// schema whose introspection is off; production turns them off.
 	Suggestions bool
 	Logger      *slog.Logger
+	// TxOpener runs each mutation operation in one transaction.
+	TxOpener entgql.TxOpener
 	// Observe, if set, learns each operation's name and error count (for the
 	// request's log line).
 	Observe func(ctx context.Context, operation string, errors int)
@@ -49,6 +52,9 @@ func NewHandler(schema graphql.ExecutableSchema, o HandlerOptions) *handler.Serv
 	}
 	srv.Use(extension.FixedComplexityLimit(o.Limits.Complexity))
 	srv.Use(depthLimit(o.Limits.Depth))
+	if o.TxOpener != nil {
+		srv.Use(entgql.Transactioner{TxOpener: o.TxOpener, SkipTxFunc: hasSelfTransacting})
+	}
 	srv.SetErrorPresenter(presentError(o.Logger))
 	srv.SetRecoverFunc(recoverPanic(o.Logger))
 	if o.Observe != nil {
@@ -115,4 +121,39 @@ func selectionDepth(set ast.SelectionSet, depth, limit int) int {
 		}
 	}
 	return deepest
+}
+
+// selfTransacting mutations manage their own transactions: a failed login must
+// count although the operation fails, bulk invitations commit row by row, and an
+// import's dry run rolls back only itself — all of which a shared transaction
+// would undo. An operation that contains one runs without the shared
+// transaction; every other mutation in it still opens its own where it needs one.
+var selfTransacting = map[string]bool{
+	"signUp": true, "logIn": true, "refreshSession": true, "logOut": true,
+	"switchOrganization": true, "changePassword": true, "requestPasswordReset": true,
+	"resetPassword": true, "acceptInvitation": true, "inviteMembers": true, "importMembers": true,
+}
+
+func hasSelfTransacting(op *ast.OperationDefinition) bool {
+	return selectsAny(op.SelectionSet, selfTransacting)
+}
+
+func selectsAny(set ast.SelectionSet, names map[string]bool) bool {
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			if names[s.Name] {
+				return true
+			}
+		case *ast.InlineFragment:
+			if selectsAny(s.SelectionSet, names) {
+				return true
+			}
+		case *ast.FragmentSpread:
+			if s.Definition != nil && selectsAny(s.Definition.SelectionSet, names) {
+				return true
+			}
+		}
+	}
+	return false
 }

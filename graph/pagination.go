@@ -2,6 +2,10 @@ package graph
 
 import (
 	"context"
+	"errors"
+
+	"staffroom/ent"
+	"staffroom/ent/privacy"
 
 	"staffroom/ent/schema/pulid"
 )
@@ -27,6 +31,16 @@ func pageSize(first, last *int) (*int, *int) {
 		return &n, nil
 	}
 	return capped(first), capped(last)
+}
+
+// node fetches one node. An id of another organization behaves exactly like one
+// that does not exist: null, whether the tenant filter hid it or privacy denied it.
+func (r *Resolver) node(ctx context.Context, id pulid.ID) (ent.Noder, error) {
+	n, err := r.db(ctx).Noder(ctx, id, ent.WithNodeType(nodeType))
+	if ent.IsNotFound(err) || errors.Is(err, privacy.Deny) || errors.Is(err, pulid.ErrUnknownPrefix) {
+		return nil, nil
+	}
+	return n, err
 }
 
 // nodeType resolves the type of a node(id:) from the id's prefix.

@@ -8,14 +8,387 @@ package graph
 import (
 	"context"
 	"staffroom/ent"
+	"staffroom/ent/auditevent"
 	"staffroom/ent/group"
+	"staffroom/ent/invitation"
+	"staffroom/ent/invoice"
 	"staffroom/ent/membership"
+	"staffroom/ent/message"
 	"staffroom/ent/role"
 	"staffroom/ent/schema/pulid"
+	"staffroom/internal/access"
+	"staffroom/internal/auth"
+	"staffroom/internal/errcode"
+	invitation1 "staffroom/internal/invitation"
+	"staffroom/internal/invoicing"
+	"staffroom/internal/messaging"
+	"staffroom/internal/organization"
+	"staffroom/internal/staff"
 	"strings"
+	"time"
 
 	"entgo.io/contrib/entgql"
 )
+
+// Permissions is the resolver for the permissions field.
+func (r *membershipResolver) Permissions(ctx context.Context, obj *ent.Membership) ([]string, error) {
+	r0, err := obj.Role(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return access.Effective(r0.Key, r0.Permissions, obj.Grants, obj.Revokes), nil
+}
+
+// Locked is the resolver for the locked field.
+func (r *membershipResolver) Locked(ctx context.Context, obj *ent.Membership) (*bool, error) {
+	u, err := obj.User(ctx)
+	if err != nil {
+		return nil, err
+	}
+	locked := r.auth.Locked(u)
+	return &locked, nil
+}
+
+// SignUp is the resolver for the signUp field.
+func (r *mutationResolver) SignUp(ctx context.Context, input SignUpInput) (*AuthPayload, error) {
+	sess, err := r.auth.SignUp(ctx, auth.SignUpInput{
+		Email: input.Email, Password: input.Password,
+		FirstName: input.FirstName, LastName: input.LastName, Phone: input.Phone,
+	})
+	return signedIn(ctx, sess, err)
+}
+
+// LogIn is the resolver for the logIn field.
+func (r *mutationResolver) LogIn(ctx context.Context, input LogInInput) (*AuthPayload, error) {
+	var org pulid.ID
+	if input.OrganizationID != nil {
+		org = *input.OrganizationID
+	}
+	sess, err := r.auth.LogIn(ctx, input.Email, input.Password, org)
+	return signedIn(ctx, sess, err)
+}
+
+// RefreshSession is the resolver for the refreshSession field.
+func (r *mutationResolver) RefreshSession(ctx context.Context, refreshToken string) (*AuthPayload, error) {
+	sess, err := r.auth.Refresh(ctx, refreshToken)
+	return signedIn(ctx, sess, err)
+}
+
+// LogOut is the resolver for the logOut field.
+func (r *mutationResolver) LogOut(ctx context.Context) (bool, error) {
+	if err := r.auth.LogOut(ctx, access.FromContext(ctx)); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// SwitchOrganization is the resolver for the switchOrganization field.
+func (r *mutationResolver) SwitchOrganization(ctx context.Context, organizationID pulid.ID) (*AuthPayload, error) {
+	sess, err := r.auth.SwitchOrganization(ctx, access.FromContext(ctx), organizationID)
+	return signedIn(ctx, sess, err)
+}
+
+// ChangePassword is the resolver for the changePassword field.
+func (r *mutationResolver) ChangePassword(ctx context.Context, currentPassword string, newPassword string) (bool, error) {
+	if err := r.auth.ChangePassword(ctx, access.FromContext(ctx), currentPassword, newPassword); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// RequestPasswordReset is the resolver for the requestPasswordReset field.
+func (r *mutationResolver) RequestPasswordReset(ctx context.Context, email string) (bool, error) {
+	if err := r.auth.RequestPasswordReset(ctx, email); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// ResetPassword is the resolver for the resetPassword field.
+func (r *mutationResolver) ResetPassword(ctx context.Context, token string, newPassword string) (*AuthPayload, error) {
+	sess, err := r.auth.ResetPassword(ctx, token, newPassword)
+	return signedIn(ctx, sess, err)
+}
+
+// UpdateProfile is the resolver for the updateProfile field.
+func (r *mutationResolver) UpdateProfile(ctx context.Context, input UpdateProfileInput) (*ent.User, error) {
+	return r.auth.UpdateProfile(ctx, access.FromContext(ctx), auth.ProfileInput{
+		FirstName: input.FirstName, LastName: input.LastName, Phone: input.Phone,
+	})
+}
+
+// CreateOrganization is the resolver for the createOrganization field.
+func (r *mutationResolver) CreateOrganization(ctx context.Context, input CreateOrganizationInput) (*ent.Organization, error) {
+	preset := ""
+	if input.Preset != nil {
+		preset = string(*input.Preset)
+	}
+	return organization.Create(ctx, r.db(ctx), access.FromContext(ctx).UserID, organization.CreateInput{
+		Name: input.Name, Slug: deref(input.Slug), Timezone: deref(input.Timezone), Preset: preset,
+	})
+}
+
+// UpdateOrganization is the resolver for the updateOrganization field.
+func (r *mutationResolver) UpdateOrganization(ctx context.Context, input UpdateOrganizationInput) (*ent.Organization, error) {
+	return organization.Update(ctx, r.db(ctx), organization.UpdateInput{
+		Name: input.Name, Timezone: input.Timezone, Phone: input.Phone, InstructorMessage: input.InstructorMessage,
+	})
+}
+
+// UpdateBilling is the resolver for the updateBilling field.
+func (r *mutationResolver) UpdateBilling(ctx context.Context, input UpdateBillingInput) (*Billing, error) {
+	org, err := organization.UpdateBilling(ctx, r.db(ctx), organization.BillingInput{
+		BillingEmail: input.BillingEmail, Plan: input.Plan, Seats: input.Seats, PaymentMethodSummary: input.PaymentMethodSummary,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return billingOf(org), nil
+}
+
+// CreateRole is the resolver for the createRole field.
+func (r *mutationResolver) CreateRole(ctx context.Context, input CreateRoleInput) (*ent.Role, error) {
+	return organization.CreateRole(ctx, r.db(ctx), organization.RoleInput{
+		Key: input.Key, Name: &input.Name, Description: input.Description, Permissions: input.Permissions,
+		ManageRoleIDs: input.ManageRoleIds, GroupScope: (*role.DefaultGroupScope)(input.GroupScope),
+	})
+}
+
+// UpdateRole is the resolver for the updateRole field.
+func (r *mutationResolver) UpdateRole(ctx context.Context, id pulid.ID, input UpdateRoleInput) (*ent.Role, error) {
+	return organization.UpdateRole(ctx, r.db(ctx), id, organization.RoleInput{
+		Name: input.Name, Description: input.Description, Permissions: input.Permissions, ManageRoleIDs: input.ManageRoleIds,
+	})
+}
+
+// DeleteRole is the resolver for the deleteRole field.
+func (r *mutationResolver) DeleteRole(ctx context.Context, id pulid.ID) (*pulid.ID, error) {
+	if err := organization.DeleteRole(ctx, r.db(ctx), id); err != nil {
+		return nil, err
+	}
+	return &id, nil
+}
+
+// CreateGroup is the resolver for the createGroup field.
+func (r *mutationResolver) CreateGroup(ctx context.Context, input ent.CreateGroupInput) (*ent.Group, error) {
+	return r.db(ctx).Group.Create().SetInput(input).Save(ctx)
+}
+
+// UpdateGroup is the resolver for the updateGroup field.
+func (r *mutationResolver) UpdateGroup(ctx context.Context, id pulid.ID, input ent.UpdateGroupInput) (*ent.Group, error) {
+	return r.db(ctx).Group.UpdateOneID(id).SetInput(input).Save(ctx)
+}
+
+// DeleteGroup is the resolver for the deleteGroup field.
+func (r *mutationResolver) DeleteGroup(ctx context.Context, id pulid.ID) (*pulid.ID, error) {
+	if err := r.db(ctx).Group.DeleteOneID(id).Exec(ctx); err != nil {
+		return nil, err
+	}
+	return &id, nil
+}
+
+// LinkMemberGroups is the resolver for the linkMemberGroups field.
+func (r *mutationResolver) LinkMemberGroups(ctx context.Context, id pulid.ID, groupIds []pulid.ID) (*ent.Membership, error) {
+	return staff.Link(ctx, r.db(ctx), id, groupIds, true)
+}
+
+// UnlinkMemberGroups is the resolver for the unlinkMemberGroups field.
+func (r *mutationResolver) UnlinkMemberGroups(ctx context.Context, id pulid.ID, groupIds []pulid.ID) (*ent.Membership, error) {
+	return staff.Link(ctx, r.db(ctx), id, groupIds, false)
+}
+
+// UpdateMember is the resolver for the updateMember field.
+func (r *mutationResolver) UpdateMember(ctx context.Context, id pulid.ID, input UpdateMemberInput) (*ent.Membership, error) {
+	return staff.Update(ctx, r.db(ctx), id, staff.UpdateInput{
+		RoleID: input.RoleID, Grants: input.Grants, Revokes: input.Revokes,
+		GroupScope: input.GroupScope, Username: input.Username, Title: input.Title,
+	})
+}
+
+// SendMessage is the resolver for the sendMessage field.
+func (r *mutationResolver) SendMessage(ctx context.Context, input SendMessageInput) (*ent.Message, error) {
+	return messaging.Send(ctx, r.db(ctx), messaging.SendInput{
+		Channel: deref(input.Channel), Subject: deref(input.Subject), Body: input.Body,
+		GroupIDs: input.GroupIds, MemberIDs: input.MemberIds, CCMemberIDs: input.CcMemberIds, BCCMemberIDs: input.BccMemberIds,
+	})
+}
+
+// ApproveMessage is the resolver for the approveMessage field.
+func (r *mutationResolver) ApproveMessage(ctx context.Context, id pulid.ID) (*ent.Message, error) {
+	return messaging.Approve(ctx, r.db(ctx), id)
+}
+
+// CreateInvoice is the resolver for the createInvoice field.
+func (r *mutationResolver) CreateInvoice(ctx context.Context, input ent.CreateInvoiceInput) (*ent.Invoice, error) {
+	return invoicing.Create(ctx, r.db(ctx), input)
+}
+
+// CancelInvoice is the resolver for the cancelInvoice field.
+func (r *mutationResolver) CancelInvoice(ctx context.Context, id pulid.ID) (*ent.Invoice, error) {
+	return invoicing.Close(ctx, r.db(ctx), id, invoice.StatusCANCELLED)
+}
+
+// RefundInvoice is the resolver for the refundInvoice field.
+func (r *mutationResolver) RefundInvoice(ctx context.Context, id pulid.ID) (*ent.Invoice, error) {
+	return invoicing.Close(ctx, r.db(ctx), id, invoice.StatusREFUNDED)
+}
+
+// InviteMember is the resolver for the inviteMember field.
+func (r *mutationResolver) InviteMember(ctx context.Context, input InviteMemberInput) (*InvitePayload, error) {
+	sent, err := r.invitations.Invite(ctx, inviteInput(&input))
+	if err != nil {
+		return nil, err
+	}
+	return &InvitePayload{Invitation: sent.Invitation, InviteLink: sent.Link}, nil
+}
+
+// InviteMembers is the resolver for the inviteMembers field.
+func (r *mutationResolver) InviteMembers(ctx context.Context, input []*InviteMemberInput) ([]*InviteResult, error) {
+	ins := make([]invitation1.Input, len(input))
+	for i, in := range input {
+		ins[i] = inviteInput(in)
+	}
+	sent, errs, err := r.invitations.InviteMany(ctx, ins)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*InviteResult, len(ins))
+	for i := range ins {
+		out[i] = &InviteResult{Index: i, Error: rowError(errs[i])}
+		if sent[i] != nil {
+			out[i].Invitation, out[i].InviteLink = sent[i].Invitation, &sent[i].Link
+		}
+	}
+	return out, nil
+}
+
+// ImportMembers is the resolver for the importMembers field.
+func (r *mutationResolver) ImportMembers(ctx context.Context, csv string, dryRun *bool) (*ImportReport, error) {
+	rows, err := r.invitations.Import(ctx, csv, deref(dryRun))
+	if err != nil {
+		return nil, err
+	}
+	report := &ImportReport{DryRun: deref(dryRun)}
+	for _, row := range rows {
+		out := &ImportRow{Line: row.Line, Email: &row.Email, Error: rowError(row.Err)}
+		if row.Err == nil {
+			report.Invited++
+			if !report.DryRun {
+				out.Invitation = row.Sent.Invitation
+			}
+		}
+		report.Rows = append(report.Rows, out)
+	}
+	return report, nil
+}
+
+// ResendInvitation is the resolver for the resendInvitation field.
+func (r *mutationResolver) ResendInvitation(ctx context.Context, id pulid.ID) (*InvitePayload, error) {
+	sent, err := r.invitations.Resend(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &InvitePayload{Invitation: sent.Invitation, InviteLink: sent.Link}, nil
+}
+
+// RevokeInvitation is the resolver for the revokeInvitation field.
+func (r *mutationResolver) RevokeInvitation(ctx context.Context, id pulid.ID) (*ent.Invitation, error) {
+	return r.invitations.Revoke(ctx, id)
+}
+
+// AcceptInvitation is the resolver for the acceptInvitation field.
+func (r *mutationResolver) AcceptInvitation(ctx context.Context, input AcceptInvitationInput) (*AuthPayload, error) {
+	sess, err := r.invitations.Accept(ctx, invitation1.AcceptInput{
+		Token: input.Token, Password: deref(input.Password),
+		FirstName: input.FirstName, LastName: input.LastName, Phone: input.Phone,
+	})
+	return signedIn(ctx, sess, err)
+}
+
+// SetMembersRole is the resolver for the setMembersRole field.
+func (r *mutationResolver) SetMembersRole(ctx context.Context, ids []pulid.ID, roleID pulid.ID) ([]*ent.Membership, error) {
+	return staff.SetRole(ctx, r.db(ctx), ids, roleID)
+}
+
+// DisableMember is the resolver for the disableMember field.
+func (r *mutationResolver) DisableMember(ctx context.Context, id pulid.ID) (*ent.Membership, error) {
+	return staff.SetStatus(ctx, r.db(ctx), id, membership.StatusDISABLED)
+}
+
+// EnableMember is the resolver for the enableMember field.
+func (r *mutationResolver) EnableMember(ctx context.Context, id pulid.ID) (*ent.Membership, error) {
+	return staff.SetStatus(ctx, r.db(ctx), id, membership.StatusACTIVE)
+}
+
+// RemoveMember is the resolver for the removeMember field.
+func (r *mutationResolver) RemoveMember(ctx context.Context, id pulid.ID) (*ent.Membership, error) {
+	return staff.Remove(ctx, r.db(ctx), id)
+}
+
+// UnlockMember is the resolver for the unlockMember field.
+func (r *mutationResolver) UnlockMember(ctx context.Context, id pulid.ID) (*ent.Membership, error) {
+	return staff.Managed(ctx, r.db(ctx), id, "member.unlocked", func(ctx context.Context, m *ent.Membership) error {
+		return r.auth.Unlock(ctx, m.UserID)
+	})
+}
+
+// SendPasswordReset is the resolver for the sendPasswordReset field.
+func (r *mutationResolver) SendPasswordReset(ctx context.Context, memberID pulid.ID) (*bool, error) {
+	_, err := staff.Managed(ctx, r.db(ctx), memberID, "member.password_reset_sent", func(ctx context.Context, m *ent.Membership) error {
+		return r.auth.SendPasswordReset(ctx, m.UserID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	sent := true
+	return &sent, nil
+}
+
+// LeaveOrganization is the resolver for the leaveOrganization field.
+func (r *mutationResolver) LeaveOrganization(ctx context.Context) (bool, error) {
+	if _, err := activeViewer(ctx); err != nil {
+		return false, err
+	}
+	if err := staff.Leave(ctx, r.db(ctx)); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// TransferOwnership is the resolver for the transferOwnership field.
+func (r *mutationResolver) TransferOwnership(ctx context.Context, memberID pulid.ID) (*ent.Membership, error) {
+	return staff.TransferOwnership(ctx, r.db(ctx), memberID)
+}
+
+// UpdateInvitationTemplate is the resolver for the updateInvitationTemplate field.
+func (r *mutationResolver) UpdateInvitationTemplate(ctx context.Context, input InvitationTemplateInput) (*InvitationEmailPreview, error) {
+	org, err := invitation1.UpdateTemplate(ctx, r.db(ctx), templateInput(&input))
+	if err != nil {
+		return nil, err
+	}
+	return emailPreview(invitation1.TemplateOf(org)), nil
+}
+
+// PreviewInvitationEmail is the resolver for the previewInvitationEmail field.
+func (r *mutationResolver) PreviewInvitationEmail(ctx context.Context, input *InvitationTemplateInput) (*InvitationEmailPreview, error) {
+	t := templateInput(input)
+	if input == nil {
+		v, err := activeViewer(ctx)
+		if err != nil {
+			return nil, err
+		}
+		org, err := r.db(ctx).Organization.Get(ctx, v.OrgID)
+		if err != nil {
+			return nil, err
+		}
+		t = invitation1.TemplateOf(org)
+	}
+	rendered, err := invitation1.PreviewSample(t)
+	if err != nil {
+		return nil, err
+	}
+	return emailPreview(rendered), nil
+}
 
 // Members is the resolver for the members field.
 func (r *organizationResolver) Members(ctx context.Context, obj *ent.Organization, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MembershipOrder, where *ent.MembershipWhereInput, includeRemoved *bool) (*ent.MembershipConnection, error) {
@@ -40,7 +413,186 @@ func (r *organizationResolver) Roles(ctx context.Context, obj *ent.Organization)
 	return r.client.Role.Query().Where(role.OrganizationID(obj.ID)).Order(ent.Asc(role.FieldID)).All(ctx)
 }
 
+// Phone is the resolver for the phone field.
+func (r *organizationResolver) Phone(ctx context.Context, obj *ent.Organization) (*string, error) {
+	if !activeOrg(ctx, obj) {
+		return nil, nil
+	}
+	return &obj.Phone, nil
+}
+
+// BillingEmail is the resolver for the billingEmail field.
+func (r *organizationResolver) BillingEmail(ctx context.Context, obj *ent.Organization) (*string, error) {
+	if !activeOrg(ctx, obj) {
+		return nil, nil
+	}
+	return &obj.BillingEmail, nil
+}
+
+// Billing is the resolver for the billing field.
+func (r *organizationResolver) Billing(ctx context.Context, obj *ent.Organization) (*Billing, error) {
+	if !activeOrg(ctx, obj) {
+		return nil, nil
+	}
+	return billingOf(obj), nil
+}
+
+// Invitations is the resolver for the invitations field.
+func (r *organizationResolver) Invitations(ctx context.Context, obj *ent.Organization, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.InvitationOrder, where *ent.InvitationWhereInput) (*ent.InvitationConnection, error) {
+	if !activeOrg(ctx, obj) {
+		return nil, nil
+	}
+	first, last = pageSize(first, last)
+	return r.db(ctx).Invitation.Query().Where(invitation.OrganizationID(obj.ID)).
+		Paginate(ctx, after, first, before, last, ent.WithInvitationOrder(orderBy), ent.WithInvitationFilter(where.Filter))
+}
+
+// Messages is the resolver for the messages field.
+func (r *organizationResolver) Messages(ctx context.Context, obj *ent.Organization, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MessageOrder, where *ent.MessageWhereInput) (*ent.MessageConnection, error) {
+	first, last = pageSize(first, last)
+	return r.db(ctx).Message.Query().Where(message.OrganizationID(obj.ID)).
+		Paginate(ctx, after, first, before, last, ent.WithMessageOrder(orderBy), ent.WithMessageFilter(where.Filter))
+}
+
+// Invoices is the resolver for the invoices field.
+func (r *organizationResolver) Invoices(ctx context.Context, obj *ent.Organization, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.InvoiceOrder, where *ent.InvoiceWhereInput) (*ent.InvoiceConnection, error) {
+	if !activeOrg(ctx, obj) {
+		return nil, nil
+	}
+	first, last = pageSize(first, last)
+	return r.db(ctx).Invoice.Query().Where(invoice.OrganizationID(obj.ID)).
+		Paginate(ctx, after, first, before, last, ent.WithInvoiceOrder(orderBy), ent.WithInvoiceFilter(where.Filter))
+}
+
+// AuditEvents is the resolver for the auditEvents field.
+func (r *organizationResolver) AuditEvents(ctx context.Context, obj *ent.Organization, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) (*ent.AuditEventConnection, error) {
+	if !activeOrg(ctx, obj) {
+		return nil, nil
+	}
+	first, last = pageSize(first, last)
+	return r.db(ctx).AuditEvent.Query().Where(auditevent.OrganizationID(obj.ID)).
+		Paginate(ctx, after, first, before, last, ent.WithAuditEventOrder(orderBy), ent.WithAuditEventFilter(where.Filter))
+}
+
+// InvitationTemplate is the resolver for the invitationTemplate field.
+func (r *organizationResolver) InvitationTemplate(ctx context.Context, obj *ent.Organization) (*InvitationEmailPreview, error) {
+	if !activeOrg(ctx, obj) {
+		return nil, nil
+	}
+	return emailPreview(invitation1.TemplateOf(obj)), nil
+}
+
+// AccessReview is the resolver for the accessReview field.
+func (r *organizationResolver) AccessReview(ctx context.Context, obj *ent.Organization) (*AccessReview, error) {
+	if !activeOrg(ctx, obj) {
+		return nil, nil
+	}
+	review, err := staff.AccessReview(ctx, r.db(ctx), time.Now())
+	if err != nil {
+		return nil, err
+	}
+	return &AccessReview{Elevated: review.Elevated, Inactive: review.Inactive,
+		StalePendingInvitations: review.StaleInvitations, ExtraGrants: review.ExtraGrants}, nil
+}
+
+// Viewer is the resolver for the viewer field.
+func (r *queryResolver) Viewer(ctx context.Context) (*access.Viewer, error) {
+	return access.FromContext(ctx), nil
+}
+
+// PermissionCatalog is the resolver for the permissionCatalog field.
+func (r *queryResolver) PermissionCatalog(ctx context.Context) ([]*access.Permission, error) {
+	out := make([]*access.Permission, len(access.Catalog))
+	for i := range access.Catalog {
+		out[i] = &access.Catalog[i]
+	}
+	return out, nil
+}
+
+// ExplainPermission is the resolver for the explainPermission field.
+func (r *queryResolver) ExplainPermission(ctx context.Context, memberID pulid.ID, permission string) (*PermissionExplanation, error) {
+	if !access.Known(permission) {
+		return nil, errcode.Input("permission", "unknown permission %q", permission)
+	}
+	m, err := r.db(ctx).Membership.Query().Where(membership.ID(memberID)).WithRole().Only(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rl := m.Edges.Role
+	e := access.Explain(permission, rl.Key, rl.Name, rl.Permissions, m.Grants, m.Revokes)
+	return &PermissionExplanation{Member: m, Permission: permission, Granted: e.Granted,
+		Source: PermissionSource(e.Source), Explanation: e.Text}, nil
+}
+
+// Invitation is the resolver for the invitation field.
+func (r *queryResolver) Invitation(ctx context.Context, token string) (*invitation1.Preview, error) {
+	return r.invitations.Show(ctx, token)
+}
+
+// Manages is the resolver for the manages field.
+func (r *roleResolver) Manages(ctx context.Context, obj *ent.Role) ([]*ent.Role, error) {
+	if len(obj.Manages) == 0 {
+		return []*ent.Role{}, nil
+	}
+	return r.db(ctx).Role.Query().
+		Where(role.OrganizationID(obj.OrganizationID), role.KeyIn(obj.Manages...)).
+		Order(ent.Asc(role.FieldID)).All(ctx)
+}
+
 // Name is the resolver for the name field.
 func (r *userResolver) Name(ctx context.Context, obj *ent.User) (string, error) {
 	return strings.TrimSpace(obj.FirstName + " " + obj.LastName), nil
 }
+
+// Email is the resolver for the email field.
+func (r *userResolver) Email(ctx context.Context, obj *ent.User) (*string, error) {
+	if !canContact(ctx, obj) {
+		return nil, nil
+	}
+	return &obj.Email, nil
+}
+
+// Phone is the resolver for the phone field.
+func (r *userResolver) Phone(ctx context.Context, obj *ent.User) (*string, error) {
+	if !canContact(ctx, obj) || obj.Phone == "" {
+		return nil, nil
+	}
+	return &obj.Phone, nil
+}
+
+// User is the resolver for the user field.
+func (r *viewerResolver) User(ctx context.Context, obj *access.Viewer) (*ent.User, error) {
+	return r.db(ctx).User.Get(access.NewContext(ctx, obj), obj.UserID)
+}
+
+// Organization is the resolver for the organization field.
+func (r *viewerResolver) Organization(ctx context.Context, obj *access.Viewer) (*ent.Organization, error) {
+	if !obj.Active() {
+		return nil, nil
+	}
+	return r.db(ctx).Organization.Get(access.NewContext(ctx, obj), obj.OrgID)
+}
+
+// Membership is the resolver for the membership field.
+func (r *viewerResolver) Membership(ctx context.Context, obj *access.Viewer) (*ent.Membership, error) {
+	if !obj.Active() {
+		return nil, nil
+	}
+	return r.db(ctx).Membership.Get(access.NewContext(ctx, obj), obj.MembershipID)
+}
+
+// Memberships is the resolver for the memberships field.
+func (r *viewerResolver) Memberships(ctx context.Context, obj *access.Viewer) ([]*ent.Membership, error) {
+	return r.auth.Memberships(ctx, obj.UserID)
+}
+
+// Mutation returns MutationResolver implementation.
+func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
+
+// Viewer returns ViewerResolver implementation.
+func (r *Resolver) Viewer() ViewerResolver { return &viewerResolver{r} }
+
+type (
+	mutationResolver struct{ *Resolver }
+	viewerResolver   struct{ *Resolver }
+)

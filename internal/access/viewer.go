@@ -7,6 +7,7 @@ import (
 	"context"
 	"runtime"
 	"strings"
+	"sync/atomic"
 
 	"staffroom/ent/privacy"
 	"staffroom/ent/schema/pulid"
@@ -103,15 +104,31 @@ func (v *Viewer) SeesAllGroups() bool {
 
 type viewerKey struct{}
 
-// NewContext returns a context that carries the viewer.
+// holder keeps a request's viewer. It changes only when the request itself signs
+// in (logIn, signUp, switchOrganization…): the rest of that request then acts as
+// the viewer its new tokens name, so that the payload shows what they grant.
+type holder struct{ v atomic.Pointer[Viewer] }
+
+// NewContext returns a context that carries the viewer (nil: anonymous).
 func NewContext(ctx context.Context, v *Viewer) context.Context {
-	return context.WithValue(ctx, viewerKey{}, v)
+	h := &holder{}
+	h.v.Store(v)
+	return context.WithValue(ctx, viewerKey{}, h)
 }
 
 // FromContext returns the viewer in ctx, or nil for an anonymous caller.
 func FromContext(ctx context.Context) *Viewer {
-	v, _ := ctx.Value(viewerKey{}).(*Viewer)
-	return v
+	if h, ok := ctx.Value(viewerKey{}).(*holder); ok {
+		return h.v.Load()
+	}
+	return nil
+}
+
+// Become makes v the viewer of the rest of the request, after it signed in.
+func Become(ctx context.Context, v *Viewer) {
+	if h, ok := ctx.Value(viewerKey{}).(*holder); ok {
+		h.v.Store(v)
+	}
 }
 
 type systemKey struct{}
@@ -141,5 +158,7 @@ func calledFromGraph() bool {
 		return false
 	}
 	fn := runtime.FuncForPC(pc)
-	return fn != nil && strings.HasPrefix(fn.Name(), "staffroom/graph.")
+	return fn != nil && calledFromGraphName(fn.Name())
 }
+
+func calledFromGraphName(name string) bool { return strings.HasPrefix(name, "staffroom/graph.") }

@@ -7,9 +7,16 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 
+	"staffroom/ent"
+	"staffroom/ent/outboxemail"
 	"staffroom/graph"
+	"staffroom/internal/auth"
 	"staffroom/internal/config"
+	"staffroom/internal/invitation"
+	"staffroom/internal/mail"
+	"staffroom/internal/outbox"
 	"staffroom/internal/requestmeta"
 	"staffroom/internal/store"
 	"staffroom/internal/web"
@@ -19,11 +26,56 @@ import (
 type App struct {
 	Handler http.Handler
 	DB      *store.DB
+	Auth    *auth.Service
+	// Outbox delivers queued emails; Run it in the background.
+	Outbox *outbox.Worker
+}
+
+// Options replace parts of the assembly; tests record emails instead of sending them.
+type Options struct {
+	Mailer mail.Mailer
 }
 
 // New assembles the server on an open, migrated database.
-func New(cfg config.Config, db *store.DB, log *slog.Logger) (*App, error) {
-	schema := graph.NewSchema(graph.Deps{Client: db.Client})
+func New(cfg config.Config, db *store.DB, log *slog.Logger, opts Options) (*App, error) {
+	keys, err := auth.LoadKeySet(cfg.SigningKeyFile, splitList(cfg.VerifyKeyFiles), cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	mailer := opts.Mailer
+	switch {
+	case mailer != nil:
+	case cfg.SMTPURL != "":
+		if mailer, err = mail.NewSMTPMailer(cfg.SMTPURL, cfg.MailFrom); err != nil {
+			return nil, err
+		}
+	default:
+		mailer = mail.LogMailer{Log: log}
+	}
+	tokens := &auth.Tokens{Keys: keys, Issuer: cfg.Issuer, Audience: cfg.Audience, TTL: cfg.AccessTokenTTL}
+	authService := auth.NewService(db.Client, tokens, mailer, auth.Settings{
+		RefreshIdleTTL:     cfg.RefreshIdleTTL,
+		RefreshAbsoluteTTL: cfg.RefreshAbsoluteTTL,
+		LockoutDuration:    cfg.LockoutDuration,
+		PublicURL:          cfg.PublicURL,
+		Dialect:            db.Dialect,
+	}, log)
+
+	invitations := invitation.NewService(db.Client, authService, cfg.InvitationTTL, cfg.PublicURL)
+	worker := &outbox.Worker{
+		Client: db.Client, Dialect: db.Dialect, Mailer: mailer, Log: log,
+		OnDelivered: func(ctx context.Context, e *ent.OutboxEmail, status outboxemail.Status) {
+			if err := invitation.SetDelivery(ctx, db.Client, e.SubjectID, status == outboxemail.StatusSENT); err != nil {
+				log.ErrorContext(ctx, "record delivery", "email", e.ID, "err", err)
+			}
+		},
+	}
+	schema := graph.NewSchema(graph.Deps{
+		Client:      db.Client,
+		Auth:        authService,
+		Limiter:     auth.NewRateLimiter(cfg.SessionRateLimit),
+		Invitations: invitations,
+	})
 	gql := graph.NewHandler(schema, graph.HandlerOptions{
 		Limits: graph.Limits{
 			Complexity: cfg.ComplexityLimit,
@@ -33,6 +85,7 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) (*App, error) {
 		Introspection: cfg.Introspection,
 		Suggestions:   cfg.Development(),
 		Logger:        log,
+		TxOpener:      db.Client,
 		Observe: func(ctx context.Context, operation string, errors int) {
 			m := requestmeta.FromContext(ctx)
 			m.Operation, m.Errors = operation, errors
@@ -40,12 +93,23 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger) (*App, error) {
 	})
 	h := web.New(web.Options{
 		GraphQL:      gql,
-		Authenticate: func(h http.Handler) http.Handler { return h },
+		Authenticate: authService.Middleware,
+		JWKS:         keys.JWKSHandler(),
 		Ready:        db.SQL.PingContext,
 		GraphiQL:     cfg.GraphiQL,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Timeout:      cfg.RequestTimeout,
 		Logger:       log,
 	})
-	return &App{Handler: h, DB: db}, nil
+	return &App{Handler: h, DB: db, Auth: authService, Outbox: worker}, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
 }

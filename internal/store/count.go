@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"sync/atomic"
 
 	"entgo.io/ent/dialect"
@@ -67,4 +68,28 @@ func (t *countingTx) Exec(ctx context.Context, query string, args, v any) error 
 func (t *countingTx) Query(ctx context.Context, query string, args, v any) error {
 	t.n.Add(1)
 	return t.Tx.Query(ctx, query, args, v)
+}
+
+type queryContexter interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// QueryContext runs a hand-written query (ent's client.QueryContext), counted.
+func (c *Counter) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	q, ok := c.Driver.(queryContexter)
+	if !ok {
+		return nil, fmt.Errorf("store: %T cannot run raw queries", c.Driver)
+	}
+	c.n.Add(1)
+	return q.QueryContext(ctx, query, args...)
+}
+
+// QueryContext runs a hand-written query in the transaction, counted.
+func (t *countingTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	q, ok := t.Tx.(queryContexter)
+	if !ok {
+		return nil, fmt.Errorf("store: %T cannot run raw queries", t.Tx)
+	}
+	t.n.Add(1)
+	return q.QueryContext(ctx, query, args...)
 }

@@ -6,6 +6,7 @@ package pulid
 import (
 	"crypto/rand"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -53,6 +54,9 @@ var tables = map[string]string{
 
 const prefixLen = 4
 
+// ErrUnknownPrefix is returned for ids that name no entity type.
+var ErrUnknownPrefix = errors.New("pulid: unknown id prefix")
+
 var (
 	entropyMu sync.Mutex
 	entropy   = ulid.Monotonic(rand.Reader, 0)
@@ -78,7 +82,7 @@ func (id ID) Prefix() string {
 func Table(id ID) (string, error) {
 	t, ok := tables[id.Prefix()]
 	if !ok {
-		return "", fmt.Errorf("pulid: unknown id prefix in %q", id)
+		return "", fmt.Errorf("%w in %q", ErrUnknownPrefix, id)
 	}
 	return t, nil
 }
@@ -92,6 +96,9 @@ func (id ID) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(st
 // Scan implements sql.Scanner.
 func (id *ID) Scan(src any) error {
 	switch v := src.(type) {
+	case nil:
+		// An optional reference that is not set.
+		*id = ""
 	case ID:
 		*id = v
 	case string:

@@ -102,4 +102,3 @@ func adminPool(t testing.TB, serverURL string) *sql.DB {
 	}
 	return admin
 }
-

@@ -1,0 +1,56 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"staffroom/internal/access"
+	"staffroom/internal/errcode"
+	"staffroom/internal/requestmeta"
+)
+
+var errNoOrganization = errcode.New(errcode.Forbidden, "no active organization: switch to an organization you are an active member of")
+
+// hasPermission resolves a field only for viewers who hold the permission in the
+// active organization: one map lookup. A denied field is null with FORBIDDEN at
+// its path; guarded fields are nullable, so the parent survives.
+func hasPermission(ctx context.Context, _ any, next graphql.Resolver, permission string) (any, error) {
+	v := access.FromContext(ctx)
+	switch {
+	case v == nil:
+		return nil, errcode.ErrUnauthenticated
+	case !v.Active():
+		return nil, errNoOrganization
+	case !v.Has(permission):
+		return nil, errcode.New(errcode.Forbidden, "this needs the %s permission", permission)
+	}
+	return next(ctx)
+}
+
+func authenticated(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
+	if access.FromContext(ctx) == nil {
+		return nil, errcode.ErrUnauthenticated
+	}
+	return next(ctx)
+}
+
+func (r *Resolver) throttled(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
+	if err := r.limiter.Allow(requestmeta.FromContext(ctx).IP); err != nil {
+		return nil, err
+	}
+	return next(ctx)
+}
+
+// activeViewer returns the viewer of an organization-scoped operation, or the
+// error it gets without one.
+func activeViewer(ctx context.Context) (*access.Viewer, error) {
+	v := access.FromContext(ctx)
+	if v == nil {
+		return nil, errcode.ErrUnauthenticated
+	}
+	if !v.Active() {
+		return nil, errNoOrganization
+	}
+	return v, nil
+}

@@ -1,0 +1,326 @@
+package graph_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"staffroom/ent/invitation"
+	"staffroom/ent/membership"
+	"staffroom/ent/outboxemail"
+	"staffroom/ent/schema/pulid"
+	"staffroom/internal/access"
+	"staffroom/internal/app/apptest"
+	"staffroom/internal/store/storetest"
+)
+
+const inviteMutation = `mutation($in: InviteMemberInput!) { inviteMember(input: $in) {
+	inviteLink invitation { id status deliveryStatus sendCount role { key } } } }`
+
+type invited struct {
+	InviteMember struct {
+		InviteLink string
+		Invitation struct {
+			ID             pulid.ID
+			Status         string
+			DeliveryStatus string
+		}
+	}
+}
+
+func invite(t *testing.T, f *matrixFixture, token, email string, roleVar string) invited {
+	t.Helper()
+	r := f.s.MustDo(t, token, inviteMutation, map[string]any{"in": map[string]any{
+		"email": email, "firstName": "Zoë", "lastName": "Ångström", "phone": "+33 1 23 45 67 89", "roleId": f.vars[roleVar],
+		"groupIds": []any{f.vars["class0"]},
+	}})
+	var out invited
+	r.Decode(t, &out)
+	return out
+}
+
+// deliver runs the outbox worker until the queue is empty.
+func deliver(t *testing.T, s *apptest.Server) {
+	t.Helper()
+	for {
+		n, err := s.App.Outbox.RunOnce(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
+}
+
+func tokenOf(link string) string {
+	_, token, _ := strings.Cut(link, "token=")
+	return strings.Fields(token)[0]
+}
+
+func lastEmailTo(t *testing.T, s *apptest.Server, to string) string {
+	t.Helper()
+	sent := s.Mail.Sent()
+	for i := len(sent) - 1; i >= 0; i-- {
+		if sent[i].To == to {
+			return sent[i].Text
+		}
+	}
+	t.Fatalf("no email to %s", to)
+	return ""
+}
+
+const acceptMutation = `mutation($in: AcceptInvitationInput!) { acceptInvitation(input: $in) {
+	accessToken viewer { organization { name } membership { username role { key } groups { name } } memberships { organization { name } } } } }`
+
+func TestInvitationEndToEnd(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, d storetest.Dialect) {
+		f := newMatrixFixture(t, d)
+		s := f.s
+		inv := invite(t, f, f.tokens["administrator"], "Zoe@Example.com", "instructorRole")
+		if inv.InviteMember.Invitation.Status != "PENDING" || inv.InviteMember.Invitation.DeliveryStatus != "QUEUED" {
+			t.Fatalf("invitation = %+v", inv.InviteMember.Invitation)
+		}
+		deliver(t, s)
+		email := lastEmailTo(t, s, "zoe@example.com")
+		if !strings.Contains(email, "Acme Activities") || !strings.Contains(email, "Instructor") {
+			t.Errorf("email does not say who invites as what: %q", email)
+		}
+		token := tokenOf(email)
+		if token != tokenOf(inv.InviteMember.InviteLink) {
+			t.Error("the emailed link differs from the shared link")
+		}
+		r := s.MustDo(t, f.tokens["administrator"], `query($org: ID!) { node(id: $org) { ... on Organization { invitations { edges { node { deliveryStatus } } } } } }`,
+			map[string]any{"org": f.org.ID})
+		if !strings.Contains(string(r.Data), `"SENT"`) {
+			t.Errorf("delivery status not recorded: %s", r.Data)
+		}
+
+		r = s.MustDo(t, "", `query($t: String!) { invitation(token: $t) { organizationName inviterName roleName email existingAccount } }`, map[string]any{"t": token})
+		if string(r.Data) != `{"invitation":{"organizationName":"Acme Activities","inviterName":"Test administrator","roleName":"Instructor","email":"zoe@example.com","existingAccount":false}}` {
+			t.Errorf("preview = %s", r.Data)
+		}
+
+		// Resend invalidates the old link.
+		resent := s.Do(t, f.tokens["administrator"], `mutation($id: ID!) { resendInvitation(id: $id) { inviteLink } }`,
+			map[string]any{"id": inv.InviteMember.Invitation.ID})
+		if !slices.Equal(resent.Codes(), []string{"RATE_LIMITED"}) {
+			t.Errorf("resend within a minute: %v", resent.Codes())
+		}
+		ctx := access.SystemContext(context.Background(), "test")
+		s.DB.Client.Invitation.UpdateOneID(inv.InviteMember.Invitation.ID).ClearLastSentAt().ExecX(ctx)
+		resent = s.MustDo(t, f.tokens["administrator"], `mutation($id: ID!) { resendInvitation(id: $id) { inviteLink } }`,
+			map[string]any{"id": inv.InviteMember.Invitation.ID})
+		var out struct{ ResendInvitation struct{ InviteLink string } }
+		resent.Decode(t, &out)
+		if r := s.Do(t, "", `query($t: String!) { invitation(token: $t) { email } }`, map[string]any{"t": token}); !slices.Equal(r.Codes(), []string{"INVITATION_INVALID"}) {
+			t.Errorf("old link after resend: %v", r.Codes())
+		}
+
+		r = s.MustDo(t, "", acceptMutation, map[string]any{"in": map[string]any{
+			"token": tokenOf(out.ResendInvitation.InviteLink), "password": "a long enough passphrase"}})
+		var acc struct {
+			AcceptInvitation struct {
+				AccessToken string
+				Viewer      struct {
+					Organization struct{ Name string }
+					Membership   struct {
+						Username string
+						Role     struct{ Key string }
+						Groups   []struct{ Name string }
+					}
+				}
+			}
+		}
+		r.Decode(t, &acc)
+		got := acc.AcceptInvitation.Viewer
+		if got.Organization.Name != "Acme Activities" || got.Membership.Role.Key != "instructor" ||
+			got.Membership.Username != "Zoe.Angstrom" || len(got.Membership.Groups) != 1 {
+			t.Errorf("after accepting: %+v", got)
+		}
+		// The link is single use.
+		r = s.Do(t, "", acceptMutation, map[string]any{"in": map[string]any{
+			"token": tokenOf(out.ResendInvitation.InviteLink), "password": "a long enough passphrase"}})
+		if !slices.Equal(r.Codes(), []string{"INVITATION_INVALID"}) {
+			t.Errorf("second accept: %v", r.Codes())
+		}
+	})
+}
+
+func TestExistingLoginJoinsAnotherOrganization(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, d storetest.Dialect) {
+		f := newMatrixFixture(t, d)
+		s := f.s
+		ada := s.SignUp(t, "ada@example.com", "Ada", "Lovelace")
+		bob := s.SignUp(t, "bob@example.com", "Bob", "Builder")
+		inv := invite(t, f, f.tokens["owner"], "ada@example.com", "administratorRole")
+		token := tokenOf(inv.InviteMember.InviteLink)
+
+		r := s.Do(t, bob.Token, acceptMutation, map[string]any{"in": map[string]any{"token": token}})
+		if !slices.Equal(r.Codes(), []string{"INVITATION_INVALID"}) || !strings.Contains(r.Errors[0].Message, "ada@example.com") {
+			t.Errorf("accepting someone else's invitation: %+v", r.Errors)
+		}
+		r = s.MustDo(t, ada.Token, acceptMutation, map[string]any{"in": map[string]any{"token": token}})
+		if !strings.Contains(string(r.Data), `"memberships":[{"organization":{"name":"Acme Activities"}}]`) {
+			t.Errorf("switcher after joining: %s", r.Data)
+		}
+	})
+}
+
+func TestParallelAcceptsMakeOneMembership(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, d storetest.Dialect) {
+		f := newMatrixFixture(t, d)
+		s := f.s
+		inv := invite(t, f, f.tokens["owner"], "many@example.com", "guestRole")
+		token := tokenOf(inv.InviteMember.InviteLink)
+		var wg sync.WaitGroup
+		ok := make([]bool, 20)
+		for i := range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := s.Do(t, "", `mutation($in: AcceptInvitationInput!) { acceptInvitation(input: $in) { accessToken } }`,
+					map[string]any{"in": map[string]any{"token": token, "password": "a long enough passphrase", "firstName": "Many"}})
+				ok[i] = len(r.Errors) == 0
+				if !ok[i] && !slices.Equal(r.Codes(), []string{"INVITATION_INVALID"}) {
+					t.Errorf("parallel accept: %v", r.Codes())
+				}
+			}()
+		}
+		wg.Wait()
+		ctx := access.SystemContext(context.Background(), "test")
+		n := s.DB.Client.Membership.Query().Where(membership.OrganizationID(f.org.ID), membership.Username("Many.Angstrom")).CountX(ctx)
+		accepted := 0
+		for _, o := range ok {
+			if o {
+				accepted++
+			}
+		}
+		if n != 1 || accepted != 1 {
+			t.Errorf("%d memberships, %d successful accepts; want 1 and 1", n, accepted)
+		}
+	})
+}
+
+func TestImportDryRunWritesNothing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, d storetest.Dialect) {
+		f := newMatrixFixture(t, d)
+		s := f.s
+		csv := "first_name,last_name,email,phone,role\n" +
+			"Ann,Able,ann@example.com,,instructor\n" +
+			"Bad,Email,not-an-email,,instructor\n" +
+			"Uno,Known,uno@example.com,,astronaut\n" +
+			"Too,High,high@example.com,,administrator\n" +
+			"Ann,Again,ANN@example.com,,guest\n"
+		r := s.MustDo(t, f.tokens["administrator"], `mutation($csv: String!) { importMembers(csv: $csv, dryRun: true) {
+			dryRun invited rows { line email error { code field } } } }`, map[string]any{"csv": csv})
+		var out struct {
+			ImportMembers struct {
+				DryRun  bool
+				Invited int
+				Rows    []struct {
+					Line  int
+					Error *struct{ Code, Field string }
+				}
+			}
+		}
+		r.Decode(t, &out)
+		rep := out.ImportMembers
+		var codes []string
+		for _, row := range rep.Rows {
+			c := "ok"
+			if row.Error != nil {
+				c = row.Error.Code + ":" + row.Error.Field
+			}
+			codes = append(codes, fmt.Sprintf("%d %s", row.Line, c))
+		}
+		want := []string{"2 ok", "3 BAD_USER_INPUT:email", "4 BAD_USER_INPUT:role", "5 FORBIDDEN:", "6 BAD_USER_INPUT:email"}
+		if !rep.DryRun || rep.Invited != 1 || !slices.Equal(codes, want) {
+			t.Errorf("report = %v (invited %d), want %v", codes, rep.Invited, want)
+		}
+		ctx := access.SystemContext(context.Background(), "test")
+		if n := s.DB.Client.Invitation.Query().CountX(ctx); n != 0 {
+			t.Errorf("dry run wrote %d invitations", n)
+		}
+		if n := s.DB.Client.OutboxEmail.Query().Where(outboxemail.StatusEQ(outboxemail.StatusQUEUED)).CountX(ctx); n != 0 {
+			t.Errorf("dry run queued %d emails", n)
+		}
+		r = s.MustDo(t, f.tokens["administrator"], `mutation($csv: String!) { importMembers(csv: $csv) { invited } }`, map[string]any{"csv": csv})
+		if n := s.DB.Client.Invitation.Query().Where(invitation.StatusEQ(invitation.StatusPENDING)).CountX(ctx); n != 1 {
+			t.Errorf("import wrote %d invitations, want 1", n)
+		}
+	})
+}
+
+func TestRemovedMemberKeepsHistory(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, d storetest.Dialect) {
+		f := newMatrixFixture(t, d)
+		s := f.s
+		author := memberID(t, f, "communication_agent")
+		s.MustDo(t, f.tokens["communication_agent"], `mutation($g: ID!) { sendMessage(input: {body: "Before I go", groupIds: [$g]}) { id } }`,
+			map[string]any{"g": f.vars["class0"]})
+		s.MustDo(t, f.tokens["owner"], `mutation($id: ID!) { updateMember(id: $id, input: {title: "Comms"}) { id } }`, map[string]any{"id": author})
+		s.MustDo(t, f.tokens["owner"], `mutation($id: ID!) { removeMember(id: $id) { removedAt } }`, map[string]any{"id": author})
+
+		if r := s.Do(t, f.tokens["communication_agent"], `{ viewer { organization { id } } }`, nil); strings.Contains(string(r.Data), string(f.org.ID)) {
+			t.Errorf("removed member still acts in the organization: %s", r.Data)
+		}
+		r := s.MustDo(t, f.tokens["owner"], `{ viewer { organization {
+			messages(where: {body: "Before I go"}) { edges { node { author { id removedAt user { name } } } } }
+			auditEvents(where: {action: "member.removed"}) { edges { node { targetId actor { id } } } }
+		} } }`, nil)
+		if !strings.Contains(string(r.Data), `"author":{"id":"`+string(author)) || !strings.Contains(string(r.Data), `"targetId":"`+string(author)) {
+			t.Errorf("history lost: %s", r.Data)
+		}
+		// The removed member's login and other memberships are untouched.
+		if r := s.Do(t, f.tokens["communication_agent"], `{ viewer { user { name } } }`, nil); len(r.Errors) != 0 {
+			t.Errorf("removed member's login broke: %v", r.Codes())
+		}
+	})
+}
+
+func TestLastOwnerCannotLeaveOrBeDisabled(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, d storetest.Dialect) {
+		f := newMatrixFixture(t, d)
+		s := f.s
+		owner := memberID(t, f, "owner")
+		if r := s.Do(t, f.tokens["owner"], `mutation { leaveOrganization }`, nil); !slices.Equal(r.Codes(), []string{"LAST_OWNER"}) {
+			t.Errorf("last owner leaves: %v", r.Codes())
+		}
+		admin := memberID(t, f, "administrator")
+		r := s.MustDo(t, f.tokens["owner"], `mutation($id: ID!) { transferOwnership(memberId: $id) { role { key } } }`, map[string]any{"id": admin})
+		if !strings.Contains(string(r.Data), `"owner"`) {
+			t.Errorf("transfer: %s", r.Data)
+		}
+		// The former owner is an administrator now and cannot touch the new owner.
+		if r := s.Do(t, f.tokens["owner"], `mutation($id: ID!) { disableMember(id: $id) { id } }`, map[string]any{"id": admin}); !slices.Equal(r.Codes(), []string{"LAST_OWNER"}) {
+			t.Errorf("disabling the only owner: %v", r.Codes())
+		}
+		if r := s.Do(t, f.tokens["administrator"], `mutation($id: ID!) { disableMember(id: $id) { status } }`, map[string]any{"id": owner}); len(r.Errors) != 0 {
+			t.Errorf("new owner disables the former one: %v", r.Codes())
+		}
+	})
+}
+
+func TestInvitationTemplate(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, d storetest.Dialect) {
+		f := newMatrixFixture(t, d)
+		s := f.s
+		r := s.Do(t, f.tokens["owner"], `mutation { updateInvitationTemplate(input: {subject: "Join {{.Club}}"}) { subject } }`, nil)
+		if !slices.Equal(r.Codes(), []string{"BAD_USER_INPUT"}) || r.Errors[0].Extensions["field"] != "invitationSubject" {
+			t.Errorf("unknown placeholder: %+v", r.Errors)
+		}
+		s.MustDo(t, f.tokens["owner"], `mutation { updateOrganization(input: {name: "<b>Acme</b> & Co"}) { id } }`, nil)
+		s.MustDo(t, f.tokens["owner"], `mutation { updateInvitationTemplate(input: {html: "<p>Join {{.Organization}} via {{.Link}}</p>"}) { subject } }`, nil)
+		invite(t, f, f.tokens["owner"], "esc@example.com", "guestRole")
+		deliver(t, s)
+		for _, m := range s.Mail.Sent() {
+			if m.To == "esc@example.com" && !strings.Contains(m.HTML, "&lt;b&gt;Acme&lt;/b&gt; &amp; Co") {
+				t.Errorf("HTML is not escaped: %s", m.HTML)
+			}
+		}
+	})
+}

@@ -1,0 +1,79 @@
+package access
+
+import (
+	"slices"
+
+	"staffroom/ent/schema/pulid"
+	"staffroom/internal/errcode"
+)
+
+// Who may manage whom (ACCESS.md rules 5–7). Every mutation that changes a
+// member, invites one or gives permissions away calls these, bulk ones included.
+
+// CheckManage allows the viewer to act, with permission, on a member whose role
+// is currentRole and who will hold newRole afterwards ("" when unchanged or for
+// an invitation's single role): both must be roles the viewer manages, and the
+// member may not be the viewer.
+func (v *Viewer) CheckManage(permission string, member pulid.ID, currentRole, newRole string) error {
+	if !v.Has(permission) {
+		return errcode.New(errcode.Forbidden, "this needs the %s permission", permission)
+	}
+	if member != "" && member == v.MembershipID {
+		return errcode.New(errcode.Forbidden, "nobody changes their own role, grants, revokes or status")
+	}
+	for _, role := range []string{currentRole, newRole} {
+		if role != "" && !v.Manages(role) {
+			return errcode.New(errcode.Forbidden, "your role may not manage members with the %s role", role)
+		}
+	}
+	return nil
+}
+
+// CheckGive allows the viewer to give permissions away — in a grant or a custom
+// role — only when they hold each of them: nobody escalates beyond themselves.
+// Unknown permissions are bad input.
+func (v *Viewer) CheckGive(field string, permissions []string) error {
+	if err := Validate(permissions); err != nil {
+		return errcode.Input(field, "%v", err)
+	}
+	for _, p := range permissions {
+		if !v.Has(p) {
+			return errcode.New(errcode.Forbidden, "you cannot give %s: you do not hold it", p)
+		}
+	}
+	return nil
+}
+
+// CheckRoleWithin allows a custom role that manages roles only when the viewer
+// manages each of them too.
+func (v *Viewer) CheckRoleWithin(manages []string) error {
+	for _, k := range manages {
+		if !v.Manages(k) {
+			return errcode.New(errcode.Forbidden, "a role you create cannot manage %s: you do not", k)
+		}
+	}
+	return nil
+}
+
+// Explanation says why a member has or lacks a permission.
+type Explanation struct {
+	Granted bool
+	// Source is OWNER, ROLE, GRANT, REVOKED or NONE.
+	Source string
+	Text   string
+}
+
+// Explain tells where a member's permission comes from.
+func Explain(permission, roleKey, roleName string, role, grants, revokes []string) Explanation {
+	switch {
+	case roleKey == OwnerRole:
+		return Explanation{true, "OWNER", "owners have every permission"}
+	case slices.Contains(revokes, permission):
+		return Explanation{false, "REVOKED", "revoked for this member, although the role or a grant gives it"}
+	case slices.Contains(role, permission):
+		return Explanation{true, "ROLE", "given by the role " + roleName}
+	case slices.Contains(grants, permission):
+		return Explanation{true, "GRANT", "granted to this member in addition to the role " + roleName}
+	}
+	return Explanation{false, "NONE", "neither the role " + roleName + " nor a grant gives it"}
+}

@@ -1,0 +1,59 @@
+// Package audit provides the audit log: each change of access, membership,
+// roles, settings, billing or invoices records an event in the transaction of
+// the change, with who did it, to what, and from where.
+package audit
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"staffroom/ent"
+	"staffroom/ent/schema/pulid"
+	"staffroom/internal/access"
+	"staffroom/internal/requestmeta"
+)
+
+// Event is one change to record.
+type Event struct {
+	// Action is <entity>.<past-tense verb>, for example member.role_changed.
+	Action     string
+	TargetType string
+	TargetID   pulid.ID
+	// Data holds what changed: before and after values, never secrets.
+	Data map[string]any
+}
+
+// Record writes the event with tx, the client of the change's transaction. The
+// actor is the viewer's membership; org is the organization the event belongs to.
+func Record(ctx context.Context, tx *ent.Client, org pulid.ID, e Event) error {
+	meta := requestmeta.FromContext(ctx)
+	create := tx.AuditEvent.Create().
+		SetOrganizationID(org).
+		SetAction(e.Action).
+		SetTargetType(e.TargetType).SetTargetID(string(e.TargetID)).
+		SetIP(meta.IP).SetUserAgent(truncate(meta.UserAgent, 512)).SetRequestID(meta.ID).
+		SetCreatedAt(time.Now())
+	if e.Data != nil {
+		create.SetData(e.Data)
+	}
+	if v := access.FromContext(ctx); v.Active() && v.OrgID == org {
+		create.SetActorID(v.MembershipID)
+	}
+	if err := create.Exec(ctx); err != nil {
+		return fmt.Errorf("audit: record %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// Change returns the data of an event that changed one value.
+func Change(before, after any) map[string]any {
+	return map[string]any{"before": before, "after": after}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

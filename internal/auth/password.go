@@ -1,0 +1,165 @@
+package auth
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	_ "embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/argon2"
+
+	"staffroom/internal/errcode"
+)
+
+// Argon2id parameters of new hashes: the OWASP minimum of 19 MiB and 2 passes,
+// which costs about 25 ms of one core per log-in. Old hashes keep the parameters
+// stored in them, so these can be raised without a migration.
+const (
+	argonMemory  = 19 * 1024 // KiB
+	argonTime    = 2
+	argonThreads = 1
+	argonSaltLen = 16
+	argonKeyLen  = 32
+)
+
+// Bounds on the parameters a stored hash may ask for, so that a corrupt or
+// planted hash cannot make one log-in take gigabytes or minutes.
+const (
+	maxArgonMemory = 1 << 20 // KiB, 1 GiB
+	maxArgonTime   = 16
+	minArgonSalt   = 8
+	minArgonKey    = 16
+	maxArgonKey    = 64
+)
+
+// Password length limits, in characters. The upper one only bounds hashing work.
+const (
+	MinPasswordLength = 8
+	MaxPasswordLength = 128
+)
+
+// ErrMalformedHash is returned by VerifyPassword for a stored hash it cannot read.
+var ErrMalformedHash = errors.New("auth: malformed password hash")
+
+// HashPassword returns the Argon2id hash of password as a PHC string,
+// $argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>.
+func HashPassword(password string) (string, error) {
+	salt := make([]byte, argonSaltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return "", fmt.Errorf("auth: hash password: %w", err)
+	}
+	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	return encodePHC(phc{memory: argonMemory, time: argonTime, threads: argonThreads, salt: salt, key: key}), nil
+}
+
+// VerifyPassword reports whether password matches the PHC string encoded,
+// hashing with the parameters stored in it. Only a malformed hash is an error.
+func VerifyPassword(encoded, password string) (bool, error) {
+	h, err := decodePHC(encoded)
+	if err != nil {
+		return false, err
+	}
+	key := argon2.IDKey([]byte(password), h.salt, h.time, h.memory, h.threads, uint32(len(h.key)))
+	return subtle.ConstantTimeCompare(key, h.key) == 1, nil
+}
+
+// dummyHash is hashed on first use rather than at start-up, so that commands
+// which never log anyone in do not pay for it.
+var dummyHash = sync.OnceValue(func() string {
+	h, err := HashPassword("staffroom dummy password")
+	if err != nil {
+		panic(err)
+	}
+	return h
+})
+
+// VerifyDummyPassword does the work of VerifyPassword against a hash that
+// matches nothing, so that a log-in with an unknown email takes as long as one
+// with a wrong password and does not reveal which addresses have accounts.
+func VerifyDummyPassword(password string) {
+	_, _ = VerifyPassword(dummyHash(), password)
+}
+
+// CheckPasswordPolicy returns a BAD_USER_INPUT error on the password field when
+// password is too short, too long or among the most common passwords. There are
+// no composition rules: they push people to predictable patterns.
+func CheckPasswordPolicy(password string) error {
+	n := utf8.RuneCountInString(password)
+	if n < MinPasswordLength {
+		return errcode.Input("password", "the password must be at least %d characters long", MinPasswordLength)
+	}
+	if n > MaxPasswordLength {
+		return errcode.Input("password", "the password must be at most %d characters long", MaxPasswordLength)
+	}
+	if _, common := commonPasswords()[normalizePassword(password)]; common {
+		return errcode.Input("password", "this password is one of the most common and easily guessed; choose another")
+	}
+	return nil
+}
+
+// commonPasswordList is the 10,000 most frequent passwords of the zxcvbn 4.4.2
+// npm package (MIT), less those under 8 characters, one a line;
+// COMMON-PASSWORDS.md records its source and how to rebuild it.
+//
+//go:embed common-passwords.txt
+var commonPasswordList string
+
+var commonPasswords = sync.OnceValue(func() map[string]struct{} {
+	set := make(map[string]struct{}, strings.Count(commonPasswordList, "\n")+1)
+	for line := range strings.Lines(commonPasswordList) {
+		if p := normalizePassword(line); p != "" {
+			set[p] = struct{}{}
+		}
+	}
+	return set
+})
+
+func normalizePassword(p string) string {
+	return strings.ToLower(strings.TrimSpace(p))
+}
+
+// phc is a decoded Argon2id PHC string.
+type phc struct {
+	memory, time uint32
+	threads      uint8
+	salt, key    []byte
+}
+
+var b64 = base64.RawStdEncoding
+
+func encodePHC(h phc) string {
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, h.memory, h.time, h.threads, b64.EncodeToString(h.salt), b64.EncodeToString(h.key))
+}
+
+func decodePHC(encoded string) (phc, error) {
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
+		return phc{}, fmt.Errorf("%w: not an argon2id PHC string", ErrMalformedHash)
+	}
+	if parts[2] != fmt.Sprintf("v=%d", argon2.Version) {
+		return phc{}, fmt.Errorf("%w: unsupported version %q", ErrMalformedHash, parts[2])
+	}
+	var h phc
+	// Sscanf accepts leading signs and spaces: re-encoding and comparing keeps
+	// the parameter segment to the one canonical form.
+	_, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &h.memory, &h.time, &h.threads)
+	if err != nil || parts[3] != fmt.Sprintf("m=%d,t=%d,p=%d", h.memory, h.time, h.threads) {
+		return phc{}, fmt.Errorf("%w: parameters %q", ErrMalformedHash, parts[3])
+	}
+	if h.memory < 8*uint32(h.threads) || h.memory > maxArgonMemory || h.time < 1 || h.time > maxArgonTime || h.threads < 1 {
+		return phc{}, fmt.Errorf("%w: parameters out of range %q", ErrMalformedHash, parts[3])
+	}
+	if h.salt, err = b64.DecodeString(parts[4]); err != nil || len(h.salt) < minArgonSalt {
+		return phc{}, fmt.Errorf("%w: salt", ErrMalformedHash)
+	}
+	if h.key, err = b64.DecodeString(parts[5]); err != nil || len(h.key) < minArgonKey || len(h.key) > maxArgonKey {
+		return phc{}, fmt.Errorf("%w: hash", ErrMalformedHash)
+	}
+	return h, nil
+}

@@ -1,0 +1,522 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"entgo.io/ent/dialect/sql"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"strings"
+	"time"
+
+	"staffroom/ent"
+	"staffroom/ent/membership"
+	"staffroom/ent/passwordreset"
+	"staffroom/ent/schema/pulid"
+	"staffroom/ent/session"
+	"staffroom/ent/user"
+	"staffroom/internal/access"
+	"staffroom/internal/errcode"
+	staffmail "staffroom/internal/mail"
+	"staffroom/internal/requestmeta"
+	"staffroom/internal/store"
+)
+
+// Settings of the session lifecycle.
+type Settings struct {
+	RefreshIdleTTL     time.Duration
+	RefreshAbsoluteTTL time.Duration
+	// LockoutDuration is how long 3 failed logins lock an account; 0 locks until
+	// an administrator unlocks it or the password is reset.
+	LockoutDuration time.Duration
+	ResetTTL        time.Duration
+	// ReuseGrace is how long a rotated refresh token may still be presented (by a
+	// client racing itself) before reuse revokes the whole family.
+	ReuseGrace time.Duration
+	PublicURL  string
+	// Dialect is the database's ("sqlite3" or "postgres"), for the one hand-built
+	// query: loading the viewer.
+	Dialect string
+}
+
+// MaxFailedLogins is the number of consecutive failed logins that lock an account.
+const MaxFailedLogins = 3
+
+// Service runs the identity operations: sign-up, log-in, refresh, switching
+// organizations, password changes and resets.
+type Service struct {
+	client   *ent.Client
+	tokens   *Tokens
+	mailer   staffmail.Mailer
+	settings Settings
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// NewService returns the identity service.
+func NewService(client *ent.Client, tokens *Tokens, mailer staffmail.Mailer, s Settings, log *slog.Logger) *Service {
+	if s.ResetTTL == 0 {
+		s.ResetTTL = 30 * time.Minute
+	}
+	if s.ReuseGrace == 0 {
+		s.ReuseGrace = 10 * time.Second
+	}
+	return &Service{client: client, tokens: tokens, mailer: mailer, settings: s, log: log, now: time.Now}
+}
+
+// Tokens returns the access token issuer and verifier.
+func (s *Service) Tokens() *Tokens { return s.tokens }
+
+// Session is what a successful sign-in returns: the tokens and whose they are.
+type Session struct {
+	AccessToken          string
+	RefreshToken         string
+	AccessTokenExpiresAt time.Time
+	Viewer               *access.Viewer
+}
+
+var errInvalidCredentials = errcode.New(errcode.InvalidCredentials, "the email or password is incorrect")
+
+// NormalizeEmail trims and lower-cases an email address and checks its form.
+func NormalizeEmail(raw string) (string, error) {
+	email := strings.ToLower(strings.TrimSpace(raw))
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != email || len(email) > 254 {
+		return "", errcode.Input("email", "%q is not a valid email address", raw)
+	}
+	return email, nil
+}
+
+// SignUpInput is a new login.
+type SignUpInput struct {
+	Email, Password, FirstName, LastName string
+	Phone                                *string
+}
+
+// SignUp creates a user and signs them in, without an active organization.
+func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*Session, error) {
+	email, err := NormalizeEmail(in.Email)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckPasswordPolicy(in.Password); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(in.FirstName) == "" {
+		return nil, errcode.Input("firstName", "first name is required")
+	}
+	hash, err := HashPassword(in.Password)
+	if err != nil {
+		return nil, err
+	}
+	sys := access.SystemContext(ctx, "sign up")
+	u, err := s.client.User.Create().
+		SetEmail(email).SetPasswordHash(hash).
+		SetFirstName(strings.TrimSpace(in.FirstName)).SetLastName(strings.TrimSpace(in.LastName)).
+		SetNillablePhone(in.Phone).
+		Save(sys)
+	if ent.IsConstraintError(err) {
+		return nil, errcode.New(errcode.Conflict, "an account with this email already exists; log in instead")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("auth: sign up: %w", err)
+	}
+	return s.startSession(sys, u.ID, "", "", time.Time{})
+}
+
+// LogIn checks a password and signs the user in to organizationID, or to the
+// organization they used most recently. Failed attempts are counted before the
+// password is checked, so that parallel guesses cannot exceed the limit.
+func (s *Service) LogIn(ctx context.Context, rawEmail, password string, organizationID pulid.ID) (*Session, error) {
+	sys := access.SystemContext(ctx, "log in")
+	email := strings.ToLower(strings.TrimSpace(rawEmail))
+	u, err := s.client.User.Query().Where(user.Email(email)).Only(sys)
+	if ent.IsNotFound(err) {
+		VerifyDummyPassword(password)
+		return nil, errInvalidCredentials
+	}
+	if err != nil {
+		return nil, fmt.Errorf("auth: log in: %w", err)
+	}
+	if err := s.claimAttempt(sys, u); err != nil {
+		return nil, err
+	}
+	ok, err := VerifyPassword(u.PasswordHash, password)
+	if err != nil || !ok {
+		if err := s.recordFailure(sys, u.ID); err != nil {
+			return nil, err
+		}
+		return nil, errInvalidCredentials
+	}
+	if err := s.client.User.UpdateOneID(u.ID).SetFailedLogins(0).ClearLockedAt().Exec(sys); err != nil {
+		return nil, fmt.Errorf("auth: log in: %w", err)
+	}
+	org, err := s.chooseOrganization(sys, u.ID, organizationID)
+	if err != nil {
+		return nil, err
+	}
+	return s.startSession(sys, u.ID, org, "", time.Time{})
+}
+
+// claimAttempt counts a login attempt, refusing it when the account is locked.
+// The condition and the increment are one statement, so the database serializes
+// parallel attempts: at most MaxFailedLogins of them get to check a password.
+func (s *Service) claimAttempt(ctx context.Context, u *ent.User) error {
+	if u.LockedAt != nil && s.lockExpired(*u.LockedAt) {
+		// The lock ran out: start counting afresh (only if nobody did already).
+		if err := s.client.User.Update().
+			Where(user.ID(u.ID), user.LockedAt(*u.LockedAt)).
+			SetFailedLogins(0).ClearLockedAt().Exec(ctx); err != nil {
+			return fmt.Errorf("auth: unlock expired: %w", err)
+		}
+	}
+	n, err := s.client.User.Update().
+		Where(user.ID(u.ID), user.FailedLoginsLT(MaxFailedLogins), user.LockedAtIsNil()).
+		AddFailedLogins(1).
+		Save(ctx)
+	if err != nil {
+		return fmt.Errorf("auth: count attempt: %w", err)
+	}
+	if n == 0 {
+		return errcode.New(errcode.AccountLocked, "this account is locked after too many failed logins; reset the password or ask an administrator to unlock it")
+	}
+	return nil
+}
+
+func (s *Service) lockExpired(lockedAt time.Time) bool {
+	return s.settings.LockoutDuration > 0 && s.now().After(lockedAt.Add(s.settings.LockoutDuration))
+}
+
+// recordFailure locks the account once the claimed attempts reach the limit.
+func (s *Service) recordFailure(ctx context.Context, id pulid.ID) error {
+	err := s.client.User.Update().
+		Where(user.ID(id), user.FailedLoginsGTE(MaxFailedLogins), user.LockedAtIsNil()).
+		SetLockedAt(s.now()).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("auth: lock: %w", err)
+	}
+	return nil
+}
+
+// Unlock clears a user's login lock. It touches only the lock: never the password
+// or the email (ACCESS.md rule 10).
+func (s *Service) Unlock(ctx context.Context, userID pulid.ID) error {
+	sys := access.SystemContext(ctx, "unlock")
+	return s.db(sys).User.UpdateOneID(userID).SetFailedLogins(0).ClearLockedAt().Exec(sys)
+}
+
+// db returns the client of the transaction in ctx: administrators' mutations
+// (unlock, password reset emails) run inside one.
+func (s *Service) db(ctx context.Context) *ent.Client { return store.Client(ctx, s.client) }
+
+// Locked reports whether a user is locked out now.
+func (s *Service) Locked(u *ent.User) bool {
+	if u.LockedAt != nil {
+		return !s.lockExpired(*u.LockedAt)
+	}
+	return u.FailedLogins >= MaxFailedLogins
+}
+
+// chooseOrganization returns the organization a new session opens: the one asked
+// for, which needs an active membership, or else the most recently used one.
+func (s *Service) chooseOrganization(ctx context.Context, userID, wanted pulid.ID) (pulid.ID, error) {
+	q := s.client.Membership.Query().Where(
+		membership.UserID(userID),
+		membership.StatusEQ(membership.StatusACTIVE),
+		membership.RemovedAtIsNil(),
+	)
+	if wanted != "" {
+		m, err := q.Where(membership.OrganizationID(wanted)).Only(ctx)
+		if ent.IsNotFound(err) {
+			return "", errcode.New(errcode.Forbidden, "you are not an active member of that organization")
+		}
+		if err != nil {
+			return "", fmt.Errorf("auth: choose organization: %w", err)
+		}
+		return m.OrganizationID, s.touchMembership(ctx, m.ID)
+	}
+	m, err := q.Order(membership.ByLastUsedAt(sql.OrderDesc(), sql.OrderNullsLast()), ent.Desc(membership.FieldJoinedAt)).First(ctx)
+	if ent.IsNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("auth: choose organization: %w", err)
+	}
+	return m.OrganizationID, s.touchMembership(ctx, m.ID)
+}
+
+func (s *Service) touchMembership(ctx context.Context, id pulid.ID) error {
+	return s.client.Membership.UpdateOneID(id).SetLastUsedAt(s.now()).Exec(ctx)
+}
+
+// SignIn starts a new login for a user who proved themselves another way
+// (accepting an invitation), in an organization where they are active.
+func (s *Service) SignIn(ctx context.Context, userID, org pulid.ID) (*Session, error) {
+	sys := access.SystemContext(ctx, "sign in")
+	chosen, err := s.chooseOrganization(sys, userID, org)
+	if err != nil {
+		return nil, err
+	}
+	return s.startSession(sys, userID, chosen, "", time.Time{})
+}
+
+// startSession creates a refresh token (a new family unless one is given) and an
+// access token scoped to org.
+func (s *Service) startSession(ctx context.Context, userID, org, family pulid.ID, familyStart time.Time) (*Session, error) {
+	now := s.now()
+	if family == "" {
+		family, familyStart = pulid.New(pulid.SessionPrefix), now
+	}
+	refresh, hash := NewOpaqueToken()
+	expires := now.Add(s.settings.RefreshIdleTTL)
+	if absolute := familyStart.Add(s.settings.RefreshAbsoluteTTL); absolute.Before(expires) {
+		expires = absolute
+	}
+	meta := requestmeta.FromContext(ctx)
+	create := s.client.Session.Create().
+		SetUserID(userID).SetFamilyID(family).SetTokenHash(hash).
+		SetCreatedAt(now).SetFamilyStartedAt(familyStart).SetExpiresAt(expires).
+		SetIP(meta.IP).SetUserAgent(truncate(meta.UserAgent, 512))
+	if org != "" {
+		create.SetOrganizationID(org)
+	}
+	sess, err := create.Save(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("auth: start session: %w", err)
+	}
+	return s.issue(ctx, userID, org, sess.ID, refresh)
+}
+
+func (s *Service) issue(ctx context.Context, userID, org, sessionID pulid.ID, refresh string) (*Session, error) {
+	token, exp, err := s.tokens.Issue(userID, org, sessionID)
+	if err != nil {
+		return nil, fmt.Errorf("auth: issue token: %w", err)
+	}
+	v, err := s.LoadViewer(ctx, userID, org, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	return &Session{AccessToken: token, RefreshToken: refresh, AccessTokenExpiresAt: exp, Viewer: v}, nil
+}
+
+// Refresh exchanges a refresh token for a new pair. Each token is used once: a
+// token presented again after the grace period means it was stolen or leaked, so
+// the whole family is revoked.
+func (s *Service) Refresh(ctx context.Context, token string) (*Session, error) {
+	sys := access.SystemContext(ctx, "refresh")
+	invalid := errcode.New(errcode.Unauthenticated, "the refresh token is invalid or expired; log in again")
+	sess, err := s.client.Session.Query().Where(session.TokenHash(HashToken(token))).Only(sys)
+	if ent.IsNotFound(err) {
+		return nil, invalid
+	}
+	if err != nil {
+		return nil, fmt.Errorf("auth: refresh: %w", err)
+	}
+	now := s.now()
+	if sess.RevokedAt != nil || now.After(sess.ExpiresAt) {
+		return nil, invalid
+	}
+	won, err := s.client.Session.Update().
+		Where(session.ID(sess.ID), session.RotatedAtIsNil()).
+		SetRotatedAt(now).Save(sys)
+	if err != nil {
+		return nil, fmt.Errorf("auth: refresh: %w", err)
+	}
+	if won == 0 {
+		rotated, err := s.client.Session.Get(sys, sess.ID)
+		if err != nil {
+			return nil, fmt.Errorf("auth: refresh: %w", err)
+		}
+		if rotated.RotatedAt == nil || now.Sub(*rotated.RotatedAt) > s.settings.ReuseGrace {
+			s.log.WarnContext(ctx, "refresh token reused; revoking its family", "family", sess.FamilyID, "user", sess.UserID)
+			if err := s.revokeFamily(sys, sess.FamilyID); err != nil {
+				return nil, err
+			}
+			return nil, invalid
+		}
+	}
+	return s.startSession(sys, sess.UserID, sess.OrganizationID, sess.FamilyID, sess.FamilyStartedAt)
+}
+
+func (s *Service) revokeFamily(ctx context.Context, family pulid.ID) error {
+	err := s.client.Session.Update().
+		Where(session.FamilyID(family), session.RevokedAtIsNil()).
+		SetRevokedAt(s.now()).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("auth: revoke: %w", err)
+	}
+	return nil
+}
+
+// LogOut revokes the family of the viewer's session.
+func (s *Service) LogOut(ctx context.Context, v *access.Viewer) error {
+	sys := access.SystemContext(ctx, "log out")
+	sess, err := s.client.Session.Get(sys, v.SessionID)
+	if err != nil {
+		return fmt.Errorf("auth: log out: %w", err)
+	}
+	return s.revokeFamily(sys, sess.FamilyID)
+}
+
+// SwitchOrganization rotates the viewer's session to another organization in
+// which they hold an active membership.
+func (s *Service) SwitchOrganization(ctx context.Context, v *access.Viewer, org pulid.ID) (*Session, error) {
+	sys := access.SystemContext(ctx, "switch organization")
+	chosen, err := s.chooseOrganization(sys, v.UserID, org)
+	if err != nil {
+		return nil, err
+	}
+	sess, err := s.client.Session.Get(sys, v.SessionID)
+	if err != nil {
+		return nil, fmt.Errorf("auth: switch: %w", err)
+	}
+	if err := s.client.Session.UpdateOneID(sess.ID).SetRotatedAt(s.now()).Exec(sys); err != nil {
+		return nil, fmt.Errorf("auth: switch: %w", err)
+	}
+	return s.startSession(sys, v.UserID, chosen, sess.FamilyID, sess.FamilyStartedAt)
+}
+
+// ChangePassword checks the current password, sets a new one and revokes every
+// other session of the user.
+func (s *Service) ChangePassword(ctx context.Context, v *access.Viewer, current, next string) error {
+	sys := access.SystemContext(ctx, "change password")
+	u, err := s.client.User.Get(sys, v.UserID)
+	if err != nil {
+		return fmt.Errorf("auth: change password: %w", err)
+	}
+	if ok, err := VerifyPassword(u.PasswordHash, current); err != nil || !ok {
+		return errcode.Input("currentPassword", "the current password is incorrect")
+	}
+	if err := CheckPasswordPolicy(next); err != nil {
+		return err
+	}
+	sess, err := s.client.Session.Get(sys, v.SessionID)
+	if err != nil {
+		return fmt.Errorf("auth: change password: %w", err)
+	}
+	return s.setPassword(sys, v.UserID, next, sess.FamilyID)
+}
+
+// setPassword stores a new password, clears the lock, and revokes every session
+// of the user but the family kept (none when keep is empty).
+func (s *Service) setPassword(ctx context.Context, userID pulid.ID, password string, keep pulid.ID) error {
+	hash, err := HashPassword(password)
+	if err != nil {
+		return err
+	}
+	err = s.client.User.UpdateOneID(userID).
+		SetPasswordHash(hash).SetPasswordChangedAt(s.now()).
+		SetFailedLogins(0).ClearLockedAt().Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("auth: set password: %w", err)
+	}
+	q := s.client.Session.Update().Where(session.UserID(userID), session.RevokedAtIsNil())
+	if keep != "" {
+		q.Where(session.FamilyIDNEQ(keep))
+	}
+	return q.SetRevokedAt(s.now()).Exec(ctx)
+}
+
+// RequestPasswordReset emails a single-use reset link when the address belongs
+// to a user. It answers the same whether or not it does.
+func (s *Service) RequestPasswordReset(ctx context.Context, rawEmail string) error {
+	sys := access.SystemContext(ctx, "request password reset")
+	email := strings.ToLower(strings.TrimSpace(rawEmail))
+	u, err := s.client.User.Query().Where(user.Email(email)).Only(sys)
+	if ent.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("auth: password reset: %w", err)
+	}
+	return s.SendPasswordReset(ctx, u.ID)
+}
+
+// SendPasswordReset emails a user a reset link: for the user themselves, or
+// triggered by an administrator, who never learns the token.
+func (s *Service) SendPasswordReset(ctx context.Context, userID pulid.ID) error {
+	sys := access.SystemContext(ctx, "send password reset")
+	u, err := s.db(sys).User.Get(sys, userID)
+	if err != nil {
+		return fmt.Errorf("auth: password reset: %w", err)
+	}
+	token, hash := NewOpaqueToken()
+	now := s.now()
+	if err := s.db(sys).PasswordReset.Create().
+		SetUserID(u.ID).SetTokenHash(hash).SetCreatedAt(now).SetExpiresAt(now.Add(s.settings.ResetTTL)).
+		Exec(sys); err != nil {
+		return fmt.Errorf("auth: password reset: %w", err)
+	}
+	link := strings.TrimRight(s.settings.PublicURL, "/") + "/reset-password?token=" + token
+	return s.mailer.Send(ctx, staffmail.Message{
+		To:      u.Email,
+		Subject: "Reset your Staffroom password",
+		Text: fmt.Sprintf("Hello %s,\n\nOpen this link within %d minutes to choose a new password:\n\n%s\n\n"+
+			"If you did not ask for this, ignore this email; your password stays as it is.\n",
+			u.FirstName, int(s.settings.ResetTTL.Minutes()), link),
+	})
+}
+
+// ResetPassword sets a new password with a reset token, unlocks the account,
+// revokes every session and signs the user in.
+func (s *Service) ResetPassword(ctx context.Context, token, password string) (*Session, error) {
+	sys := access.SystemContext(ctx, "reset password")
+	invalid := errcode.Input("token", "the reset link is invalid or has expired; ask for a new one")
+	if err := CheckPasswordPolicy(password); err != nil {
+		return nil, err
+	}
+	reset, err := s.client.PasswordReset.Query().Where(passwordreset.TokenHash(HashToken(token))).Only(sys)
+	if ent.IsNotFound(err) {
+		return nil, invalid
+	}
+	if err != nil {
+		return nil, fmt.Errorf("auth: reset: %w", err)
+	}
+	if s.now().After(reset.ExpiresAt) {
+		return nil, invalid
+	}
+	used, err := s.client.PasswordReset.Update().
+		Where(passwordreset.ID(reset.ID), passwordreset.UsedAtIsNil()).
+		SetUsedAt(s.now()).Save(sys)
+	if err != nil {
+		return nil, fmt.Errorf("auth: reset: %w", err)
+	}
+	if used == 0 {
+		return nil, invalid
+	}
+	if err := s.setPassword(sys, reset.UserID, password, ""); err != nil {
+		return nil, err
+	}
+	org, err := s.chooseOrganization(sys, reset.UserID, "")
+	if err != nil {
+		return nil, err
+	}
+	return s.startSession(sys, reset.UserID, org, "", time.Time{})
+}
+
+// NewOpaqueToken returns a 256-bit random token and the SHA-256 that is stored;
+// refresh sessions, password resets and invitations use it.
+func NewOpaqueToken() (string, []byte) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("auth: random: %v", err))
+	}
+	token := base64.RawURLEncoding.EncodeToString(b[:])
+	return token, HashToken(token)
+}
+
+// HashToken returns the stored form of an opaque token.
+func HashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

@@ -1,0 +1,482 @@
+// Package staff provides the changes administrators make to members — role,
+// grants, revokes, group scope, username, status, removal, group links — under
+// the rules of who may manage whom, no escalation, no self-service privilege and
+// the last owner, each with its audit event in the same transaction.
+package staff
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"staffroom/ent"
+	"staffroom/ent/group"
+	"staffroom/ent/invitation"
+	"staffroom/ent/membership"
+	"staffroom/ent/role"
+	"staffroom/ent/schema/pulid"
+	"staffroom/internal/access"
+	"staffroom/internal/audit"
+	"staffroom/internal/errcode"
+	"staffroom/internal/store"
+)
+
+// Lock serializes changes that must see each other — the last-owner rule — on
+// the organization row. It must be the transaction's first statement: updating
+// the row locks it on PostgreSQL and takes the write lock on SQLite.
+func Lock(ctx context.Context, tx *ent.Client, org pulid.ID) error {
+	sys := access.SystemContext(ctx, "serialize on the organization")
+	if err := tx.Organization.UpdateOneID(org).AddLockVersion(1).Exec(sys); err != nil {
+		return fmt.Errorf("staff: lock organization: %w", err)
+	}
+	return nil
+}
+
+// EnsureOwner fails with LAST_OWNER when the organization would have no active
+// owner once leaving (an owner about to be demoted, disabled or removed; "" for
+// none) stops being one. It is checked before who-may-manage-whom, so that the
+// answer about the last owner is the same whoever asks, and counted in the
+// system context: the rule holds whatever the actor may see.
+func EnsureOwner(ctx context.Context, tx *ent.Client, org, leaving pulid.ID) error {
+	sys := access.SystemContext(ctx, "last owner rule")
+	n, err := tx.Membership.Query().Where(
+		membership.OrganizationID(org),
+		membership.IDNEQ(leaving),
+		membership.StatusEQ(membership.StatusACTIVE),
+		membership.RemovedAtIsNil(),
+		membership.HasRoleWith(role.Key(access.OwnerRole)),
+	).Count(sys)
+	if err != nil {
+		return fmt.Errorf("staff: count owners: %w", err)
+	}
+	if n == 0 {
+		return errcode.New(errcode.LastOwner, "an organization keeps at least one active owner: make someone else owner first")
+	}
+	return nil
+}
+
+// leavesOwnership reports whether a change takes an active owner out of the owners.
+func leavesOwnership(m *ent.Membership, newRole string) bool {
+	return m.Edges.Role.Key == access.OwnerRole && m.Status == membership.StatusACTIVE &&
+		(newRole == "" || newRole != access.OwnerRole)
+}
+
+// target loads a member of the active organization with its role. Ids of other
+// organizations, like unknown ones, are NOT_FOUND; removed members cannot change.
+func target(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent.Membership, error) {
+	m, err := tx.Membership.Query().Where(membership.ID(id)).WithRole().Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, errcode.New(errcode.NotFound, "member not found")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if m.RemovedAt != nil {
+		return nil, errcode.New(errcode.Conflict, "the member was removed from the organization")
+	}
+	return m, nil
+}
+
+func findRole(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent.Role, error) {
+	r, err := tx.Role.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, errcode.New(errcode.NotFound, "role not found")
+	}
+	return r, err
+}
+
+// UpdateInput changes a member; nil fields stay as they are.
+type UpdateInput struct {
+	RoleID     *pulid.ID
+	Grants     []string
+	Revokes    []string
+	GroupScope *membership.GroupScope
+	Username   *string
+	Title      *string
+}
+
+// Update changes a member under the rules of ACCESS.md.
+func Update(ctx context.Context, client *ent.Client, id pulid.ID, in UpdateInput) (*ent.Membership, error) {
+	v := access.FromContext(ctx)
+	var out *ent.Membership
+	err := store.InTx(ctx, client, func(ctx context.Context, tx *ent.Client) error {
+		if err := Lock(ctx, tx, v.OrgID); err != nil {
+			return err
+		}
+		m, err := target(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		current := m.Edges.Role
+		next := current
+		if in.RoleID != nil {
+			if next, err = findRole(ctx, tx, *in.RoleID); err != nil {
+				return err
+			}
+		}
+		newKey := ""
+		if next.ID != current.ID {
+			newKey = next.Key
+		}
+		if newKey != "" && leavesOwnership(m, newKey) {
+			if err := EnsureOwner(ctx, tx, v.OrgID, m.ID); err != nil {
+				return err
+			}
+		}
+		if err := v.CheckManage(access.MembersManage, m.ID, current.Key, newKey); err != nil {
+			return err
+		}
+		upd := tx.Membership.UpdateOne(m)
+		data := map[string]any{}
+		if in.Grants != nil {
+			if err := v.CheckGive("grants", in.Grants); err != nil {
+				return err
+			}
+			upd.SetGrants(dedupe(in.Grants))
+			data["grants"] = audit.Change(m.Grants, dedupe(in.Grants))
+		}
+		if in.Revokes != nil {
+			if err := access.Validate(in.Revokes); err != nil {
+				return errcode.Input("revokes", "%v", err)
+			}
+			upd.SetRevokes(dedupe(in.Revokes))
+			data["revokes"] = audit.Change(m.Revokes, dedupe(in.Revokes))
+		}
+		if in.GroupScope != nil {
+			upd.SetGroupScope(*in.GroupScope)
+			data["groupScope"] = audit.Change(m.GroupScope, *in.GroupScope)
+		}
+		if in.Username != nil {
+			name, err := CheckUsername(*in.Username)
+			if err != nil {
+				return err
+			}
+			upd.SetUsername(name).SetUsernameKey(strings.ToLower(name))
+			data["username"] = audit.Change(m.Username, name)
+		}
+		if in.Title != nil {
+			upd.SetTitle(strings.TrimSpace(*in.Title))
+			data["title"] = audit.Change(m.Title, strings.TrimSpace(*in.Title))
+		}
+		if newKey != "" {
+			upd.SetRoleID(next.ID)
+		}
+		if out, err = upd.Save(ctx); err != nil {
+			if ent.IsConstraintError(err) {
+				return errcode.Input("username", "the username is taken in this organization")
+			}
+			return err
+		}
+		if newKey != "" {
+			if err := recordRoleChange(ctx, tx, v.OrgID, m.ID, current, next); err != nil {
+				return err
+			}
+		}
+		if len(data) > 0 {
+			return audit.Record(ctx, tx, v.OrgID, audit.Event{Action: "member.updated", TargetType: "Membership", TargetID: m.ID, Data: data})
+		}
+		return nil
+	})
+	return out, err
+}
+
+func recordRoleChange(ctx context.Context, tx *ent.Client, org, member pulid.ID, from, to *ent.Role) error {
+	return audit.Record(ctx, tx, org, audit.Event{
+		Action: "member.role_changed", TargetType: "Membership", TargetID: member,
+		Data: audit.Change(from.Key, to.Key),
+	})
+}
+
+// SetRole gives several members one role: all of them or none.
+func SetRole(ctx context.Context, client *ent.Client, ids []pulid.ID, roleID pulid.ID) ([]*ent.Membership, error) {
+	if len(ids) == 0 || len(ids) > 500 {
+		return nil, errcode.Input("ids", "give 1 to 500 member ids")
+	}
+	v := access.FromContext(ctx)
+	var out []*ent.Membership
+	err := store.InTx(ctx, client, func(ctx context.Context, tx *ent.Client) error {
+		if err := Lock(ctx, tx, v.OrgID); err != nil {
+			return err
+		}
+		next, err := findRole(ctx, tx, roleID)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			m, err := target(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			if m.RoleID == next.ID {
+				out = append(out, m)
+				continue
+			}
+			if leavesOwnership(m, next.Key) {
+				if err := EnsureOwner(ctx, tx, v.OrgID, m.ID); err != nil {
+					return err
+				}
+			}
+			if err := v.CheckManage(access.MembersManage, m.ID, m.Edges.Role.Key, next.Key); err != nil {
+				return err
+			}
+			updated, err := tx.Membership.UpdateOne(m).SetRoleID(next.ID).Save(ctx)
+			if err != nil {
+				return err
+			}
+			if err := recordRoleChange(ctx, tx, v.OrgID, m.ID, m.Edges.Role, next); err != nil {
+				return err
+			}
+			out = append(out, updated)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// SetStatus disables or re-enables a member.
+func SetStatus(ctx context.Context, client *ent.Client, id pulid.ID, status membership.Status) (*ent.Membership, error) {
+	action := map[membership.Status]string{membership.StatusDISABLED: "member.disabled", membership.StatusACTIVE: "member.enabled"}[status]
+	return change(ctx, client, id, action, status == membership.StatusDISABLED, func(ctx context.Context, tx *ent.Client, m *ent.Membership) (*ent.Membership, error) {
+		return tx.Membership.UpdateOne(m).SetStatus(status).Save(ctx)
+	})
+}
+
+// Remove ends a member's access and keeps the membership for history: their
+// messages and audit events stay attributed to it. Their login and their other
+// memberships are untouched.
+func Remove(ctx context.Context, client *ent.Client, id pulid.ID) (*ent.Membership, error) {
+	return change(ctx, client, id, "member.removed", true, func(ctx context.Context, tx *ent.Client, m *ent.Membership) (*ent.Membership, error) {
+		return tx.Membership.UpdateOne(m).SetRemovedAt(time.Now()).Save(ctx)
+	})
+}
+
+// Managed runs an action that needs members.manage over a member without
+// changing the membership itself (unlock, password reset), and records it.
+func Managed(ctx context.Context, client *ent.Client, id pulid.ID, action string, do func(ctx context.Context, m *ent.Membership) error) (*ent.Membership, error) {
+	return change(ctx, client, id, action, false, func(ctx context.Context, _ *ent.Client, m *ent.Membership) (*ent.Membership, error) {
+		return m, do(ctx, m)
+	})
+}
+
+// change applies a change to a member the viewer manages and records it; ending
+// a membership's access (ends) keeps an owner.
+func change(ctx context.Context, client *ent.Client, id pulid.ID, action string, ends bool,
+	apply func(context.Context, *ent.Client, *ent.Membership) (*ent.Membership, error)) (*ent.Membership, error) {
+	v := access.FromContext(ctx)
+	var out *ent.Membership
+	err := store.InTx(ctx, client, func(ctx context.Context, tx *ent.Client) error {
+		if err := Lock(ctx, tx, v.OrgID); err != nil {
+			return err
+		}
+		m, err := target(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if ends && leavesOwnership(m, "") {
+			if err := EnsureOwner(ctx, tx, v.OrgID, m.ID); err != nil {
+				return err
+			}
+		}
+		if err := v.CheckManage(access.MembersManage, m.ID, m.Edges.Role.Key, ""); err != nil {
+			return err
+		}
+		if out, err = apply(ctx, tx, m); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, v.OrgID, audit.Event{Action: action, TargetType: "Membership", TargetID: m.ID})
+	})
+	return out, err
+}
+
+// Link links a member to groups (link true) or unlinks them. Both the member and
+// the groups must be visible to the viewer.
+func Link(ctx context.Context, client *ent.Client, id pulid.ID, groupIDs []pulid.ID, link bool) (*ent.Membership, error) {
+	v := access.FromContext(ctx)
+	var out *ent.Membership
+	err := store.InTx(ctx, client, func(ctx context.Context, tx *ent.Client) error {
+		m, err := target(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		ids := dedupe(groupIDs)
+		found, err := tx.Group.Query().Where(group.IDIn(ids...)).IDs(ctx)
+		if err != nil {
+			return err
+		}
+		if len(found) != len(ids) {
+			return errcode.New(errcode.NotFound, "group not found")
+		}
+		upd := tx.Membership.UpdateOne(m)
+		action := "member.groups_linked"
+		if link {
+			existing, err := m.QueryGroups().IDs(ctx)
+			if err != nil {
+				return err
+			}
+			upd.AddGroupIDs(without(ids, existing)...)
+		} else {
+			upd.RemoveGroupIDs(ids...)
+			action = "member.groups_unlinked"
+		}
+		if out, err = upd.Save(ctx); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, v.OrgID, audit.Event{Action: action, TargetType: "Membership", TargetID: m.ID,
+			Data: map[string]any{"groups": ids}})
+	})
+	return out, err
+}
+
+var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
+
+// CheckUsername validates a username: letters, digits, dots, dashes and underscores.
+func CheckUsername(raw string) (string, error) {
+	name := strings.TrimSpace(raw)
+	if !usernamePattern.MatchString(name) {
+		return "", errcode.Input("username", "a username has 1 to 100 letters, digits, dots, dashes or underscores")
+	}
+	return name, nil
+}
+
+// UniqueUsername returns base, or base.2, base.3… when it is taken in the organization.
+func UniqueUsername(ctx context.Context, tx *ent.Client, org pulid.ID, base string) (string, error) {
+	sys := access.SystemContext(ctx, "unique username")
+	lower := strings.ToLower(base)
+	taken, err := tx.Membership.Query().
+		Where(membership.OrganizationID(org), membership.Or(membership.UsernameKey(lower), membership.UsernameKeyHasPrefix(lower+"."))).
+		Select(membership.FieldUsernameKey).Strings(sys)
+	if err != nil {
+		return "", err
+	}
+	candidate := base
+	for n := 2; slices.Contains(taken, strings.ToLower(candidate)); n++ {
+		candidate = fmt.Sprintf("%s.%d", base, n)
+	}
+	return candidate, nil
+}
+
+func dedupe[T comparable](in []T) []T {
+	out := make([]T, 0, len(in))
+	for _, x := range in {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func without(ids, existing []pulid.ID) []pulid.ID {
+	var out []pulid.ID
+	for _, id := range ids {
+		if !slices.Contains(existing, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// Leave ends the viewer's own membership. The last owner cannot leave.
+func Leave(ctx context.Context, client *ent.Client) error {
+	v := access.FromContext(ctx)
+	return store.InTx(ctx, client, func(ctx context.Context, tx *ent.Client) error {
+		if err := Lock(ctx, tx, v.OrgID); err != nil {
+			return err
+		}
+		if v.Owner() {
+			if err := EnsureOwner(ctx, tx, v.OrgID, v.MembershipID); err != nil {
+				return err
+			}
+		}
+		if err := tx.Membership.UpdateOneID(v.MembershipID).SetRemovedAt(time.Now()).Exec(access.SystemContext(ctx, "leave")); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, v.OrgID, audit.Event{Action: "member.left", TargetType: "Membership", TargetID: v.MembershipID})
+	})
+}
+
+// TransferOwnership makes another active member owner and the caller, an owner,
+// an administrator — in one step, so that the organization is never without one.
+func TransferOwnership(ctx context.Context, client *ent.Client, to pulid.ID) (*ent.Membership, error) {
+	v := access.FromContext(ctx)
+	if !v.Owner() {
+		return nil, errcode.New(errcode.Forbidden, "only an owner can transfer ownership")
+	}
+	var out *ent.Membership
+	err := store.InTx(ctx, client, func(ctx context.Context, tx *ent.Client) error {
+		if err := Lock(ctx, tx, v.OrgID); err != nil {
+			return err
+		}
+		m, err := target(ctx, tx, to)
+		if err != nil {
+			return err
+		}
+		if m.ID == v.MembershipID {
+			return errcode.Input("memberId", "you are the owner already")
+		}
+		if m.Status != membership.StatusACTIVE {
+			return errcode.New(errcode.Conflict, "ownership goes to an active member")
+		}
+		owner, err := tx.Role.Query().Where(role.Key(access.OwnerRole)).Only(ctx)
+		if err != nil {
+			return err
+		}
+		admin, err := tx.Role.Query().Where(role.Key("administrator")).Only(ctx)
+		if ent.IsNotFound(err) {
+			// Presets without an administrator role keep the caller an owner.
+			admin = owner
+		} else if err != nil {
+			return err
+		}
+		if out, err = tx.Membership.UpdateOne(m).SetRoleID(owner.ID).Save(ctx); err != nil {
+			return err
+		}
+		sys := access.SystemContext(ctx, "transfer ownership")
+		if err := tx.Membership.UpdateOneID(v.MembershipID).SetRoleID(admin.ID).Exec(sys); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, v.OrgID, audit.Event{Action: "organization.ownership_transferred", TargetType: "Membership", TargetID: m.ID,
+			Data: map[string]any{"from": v.MembershipID, "to": m.ID, "previousRole": m.Edges.Role.Key}})
+	})
+	return out, err
+}
+
+// Review is what an access review lists.
+type Review struct {
+	Elevated, Inactive, ExtraGrants []*ent.Membership
+	StaleInvitations                []*ent.Invitation
+}
+
+// elevatedPermissions are the ones an access review looks for.
+var elevatedPermissions = []string{access.BillingView, access.BillingManage, access.RolesManage,
+	access.MembersManage, access.AuditView, access.InvoicesRefund, access.IntegrationsManage}
+
+// AccessReview lists members holding elevated permissions, members not seen for
+// 90 days, pending invitations older than 7 days, and grants beyond the role.
+func AccessReview(ctx context.Context, client *ent.Client, now time.Time) (*Review, error) {
+	members, err := client.Membership.Query().
+		Where(membership.RemovedAtIsNil()).WithRole().WithUser().
+		Order(ent.Asc(membership.FieldID)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r := &Review{}
+	for _, m := range members {
+		perms := access.Effective(m.Edges.Role.Key, m.Edges.Role.Permissions, m.Grants, m.Revokes)
+		if slices.ContainsFunc(elevatedPermissions, func(p string) bool { return slices.Contains(perms, p) }) {
+			r.Elevated = append(r.Elevated, m)
+		}
+		if seen := m.LastUsedAt; (seen == nil && now.Sub(m.JoinedAt) > 90*24*time.Hour) || (seen != nil && now.Sub(*seen) > 90*24*time.Hour) {
+			r.Inactive = append(r.Inactive, m)
+		}
+		if slices.ContainsFunc(m.Grants, func(g string) bool { return !slices.Contains(m.Edges.Role.Permissions, g) }) {
+			r.ExtraGrants = append(r.ExtraGrants, m)
+		}
+	}
+	r.StaleInvitations, err = client.Invitation.Query().Where(
+		invitation.StatusEQ(invitation.StatusPENDING), invitation.CreatedAtLT(now.Add(-7*24*time.Hour)),
+	).All(ctx)
+	return r, err
+}
