@@ -204,7 +204,9 @@ func TestNoEscalation(t *testing.T) {
 		}
 		// Owners change their own role no more than anyone.
 		r := f.s.Do(t, f.tokens["owner"], `{ viewer { membership { id } } }`, nil)
-		var me struct{ Viewer struct{ Membership struct{ ID pulid.ID } } }
+		var me struct {
+			Viewer struct{ Membership struct{ ID pulid.ID } }
+		}
 		r.Decode(t, &me)
 		r = f.s.Do(t, f.tokens["owner"], `mutation($id: ID!, $r: ID!) { updateMember(id: $id, input: {roleId: $r}) { id } }`,
 			map[string]any{"id": me.Viewer.Membership.ID, "r": f.vars["guestRole"]})

@@ -94,9 +94,9 @@ func TestMatrixCoversSchema(t *testing.T) {
 // classes (the instructor linked to two), messages, an invoice, and a member of
 // another organization.
 type matrixFixture struct {
-	s      *apptest.Server
-	org    *apptest.Org
-	tokens map[string]string
+	s       *apptest.Server
+	org     *apptest.Org
+	tokens  map[string]string
 	vars    map[string]any
 	members map[string]pulid.ID
 	n       int
@@ -141,7 +141,7 @@ func newMatrixFixture(t *testing.T, d storetest.Dialect) *matrixFixture {
 		"class0": classes[0].ID, "class3": classes[3].ID, "message": toClass0.ID, "pending": pending.ID,
 		"invoice": inv.ID, "instructorRole": roleID("instructor"), "guestRole": roleID("guest"),
 		"administratorRole": roleID("administrator"),
-		"ownerEmail": org.Owner.Email, "password": apptest.Password,
+		"ownerEmail":        org.Owner.Email, "password": apptest.Password,
 	}
 	return f
 }

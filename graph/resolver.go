@@ -17,16 +17,16 @@ import (
 // Resolver holds the dependencies of every resolver. It is the only place where
 // they are injected.
 type Resolver struct {
-	client  *ent.Client
-	auth    *auth.Service
+	client      *ent.Client
+	auth        *auth.Service
 	limiter     *auth.RateLimiter
 	invitations *invitation.Service
 }
 
 // Deps are what the resolvers need.
 type Deps struct {
-	Client  *ent.Client
-	Auth    *auth.Service
+	Client      *ent.Client
+	Auth        *auth.Service
 	Limiter     *auth.RateLimiter
 	Invitations *invitation.Service
 }

@@ -69,7 +69,10 @@ func New(t testing.TB, d storetest.Dialect, env ...string) *Server {
 
 type testWriter struct{ t testing.TB }
 
-func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 // Response is a GraphQL response as a client sees it.
 type Response struct {
