@@ -324,3 +324,107 @@ func TestInvitationTemplate(t *testing.T) {
 		}
 	})
 }
+
+func TestAuditLogIsAppendOnlyAndFiltered(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, d storetest.Dialect) {
+		f := newMatrixFixture(t, d)
+		s := f.s
+		admin := memberID(t, f, "administrator")
+		s.MustDo(t, f.tokens["administrator"], `mutation($id: ID!) { disableMember(id: $id) { id } }`, map[string]any{"id": f.vars["guest"]})
+		s.MustDo(t, f.tokens["administrator"], `mutation($id: ID!) { enableMember(id: $id) { id } }`, map[string]any{"id": f.vars["guest"]})
+		s.MustDo(t, f.tokens["owner"], `mutation { updateBilling(input: {seats: 12}) { seats } }`, nil)
+		r := s.MustDo(t, f.tokens["owner"], `query($a: ID!) { viewer { organization {
+			auditEvents(where: {actorID: $a}, orderBy: {field: CREATED_AT, direction: ASC}) { edges { node { action targetId ip } } }
+		} } }`, map[string]any{"a": admin})
+		var out struct {
+			Viewer struct {
+				Organization struct {
+					AuditEvents struct {
+						Edges []struct {
+							Node struct{ Action, TargetID, IP string }
+						}
+					}
+				}
+			}
+		}
+		r.Decode(t, &out)
+		var actions []string
+		for _, e := range out.Viewer.Organization.AuditEvents.Edges {
+			actions = append(actions, e.Node.Action)
+			if e.Node.TargetID != string(f.vars["guest"].(pulid.ID)) || e.Node.IP == "" {
+				t.Errorf("event %+v lacks its target or address", e.Node)
+			}
+		}
+		if !slices.Equal(actions, []string{"member.disabled", "member.enabled"}) {
+			t.Errorf("the administrator's events = %v", actions)
+		}
+		r = s.MustDo(t, f.tokens["owner"], `{ viewer { organization { auditEvents(where: {action: "billing.updated"}) { edges { node { data } } } } } }`, nil)
+		if !strings.Contains(string(r.Data), `"seats":{"after":12,"before":5}`) {
+			t.Errorf("billing event data = %s", r.Data)
+		}
+		// No path changes an event, the system context included.
+		ctx := access.SystemContext(context.Background(), "test")
+		if _, err := s.DB.Client.AuditEvent.Update().Save(ctx); err == nil {
+			t.Error("audit events were updated")
+		}
+		if _, err := s.DB.Client.AuditEvent.Delete().Exec(ctx); err == nil {
+			t.Error("audit events were deleted")
+		}
+	})
+}
+
+func TestMessagesWaitForApproval(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, d storetest.Dialect) {
+		f := newMatrixFixture(t, d)
+		s := f.s
+		// The instructor lacks messages.send once it is revoked: the message waits.
+		s.MustDo(t, f.tokens["owner"], `mutation($id: ID!) { updateMember(id: $id, input: {revokes: ["messages.send"]}) { id } }`,
+			map[string]any{"id": f.vars["instructor"]})
+		r := s.MustDo(t, f.tokens["instructor"], `mutation($g: ID!) { sendMessage(input: {subject: "Trip", body: "Bring boots", groupIds: [$g]}) { id status } }`,
+			map[string]any{"g": f.vars["class0"]})
+		var sent struct {
+			SendMessage struct {
+				ID     pulid.ID
+				Status string
+			}
+		}
+		r.Decode(t, &sent)
+		if sent.SendMessage.Status != "PENDING_APPROVAL" {
+			t.Fatalf("status = %s", sent.SendMessage.Status)
+		}
+		// Groups the sender cannot see are not recipients.
+		r = s.Do(t, f.tokens["instructor"], `mutation($g: ID!) { sendMessage(input: {body: "x", groupIds: [$g]}) { id } }`,
+			map[string]any{"g": f.vars["class3"]})
+		if !slices.Equal(r.Codes(), []string{"NOT_FOUND"}) {
+			t.Errorf("message to an unseen group: %v", r.Codes())
+		}
+		r = s.MustDo(t, f.tokens["administrator"], `mutation($id: ID!) { approveMessage(id: $id) { status sentAt } }`,
+			map[string]any{"id": sent.SendMessage.ID})
+		if !strings.Contains(string(r.Data), `"status":"SENT"`) {
+			t.Errorf("approve: %s", r.Data)
+		}
+		r = s.Do(t, f.tokens["administrator"], `mutation($id: ID!) { approveMessage(id: $id) { status } }`, map[string]any{"id": sent.SendMessage.ID})
+		if !slices.Equal(r.Codes(), []string{"CONFLICT"}) {
+			t.Errorf("approving twice: %v", r.Codes())
+		}
+	})
+}
+
+func TestRoleInUseCannotBeDeleted(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, d storetest.Dialect) {
+		f := newMatrixFixture(t, d)
+		s := f.s
+		r := s.Do(t, f.tokens["owner"], `mutation($id: ID!) { deleteRole(id: $id) }`, map[string]any{"id": f.vars["instructorRole"]})
+		if !slices.Equal(r.Codes(), []string{"CONFLICT"}) {
+			t.Errorf("deleting a held role: %v", r.Codes())
+		}
+		r = s.Do(t, f.tokens["owner"], `mutation($id: ID!) { updateRole(id: $id, input: {name: "Boss"}) { id } }`, map[string]any{"id": ownerRole(t, f)})
+		if !slices.Equal(r.Codes(), []string{"FORBIDDEN"}) {
+			t.Errorf("changing the owner role: %v", r.Codes())
+		}
+		r = s.MustDo(t, f.tokens["owner"], `{ viewer { organization { roles { key manages { key } } } } }`, nil)
+		if !strings.Contains(string(r.Data), `{"key":"administrator","manages":[{"key":"instructor"},{"key":"instructor_no_messaging"},{"key":"guest"}]}`) {
+			t.Errorf("roles = %s", r.Data)
+		}
+	})
+}

@@ -166,7 +166,7 @@ func TestNestedQueryStatementsDoNotGrow(t *testing.T) {
 }
 
 // seedMembers inserts n instructors in bulk, each linked to two of five classes.
-func seedMembers(t *testing.T, s *apptest.Server, org *apptest.Org, n int) {
+func seedMembers(t testing.TB, s *apptest.Server, org *apptest.Org, n int) {
 	t.Helper()
 	ctx := access.SystemContext(context.Background(), "test fixture")
 	c := s.DB.Client

@@ -32,8 +32,10 @@ func (AuditEvent) Mixin() []ent.Mixin {
 func (AuditEvent) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("action").NotEmpty().MaxLen(64).Immutable(),
+		// Filterable by id (actorID in where), without a has-actor filter that
+		// would query members beyond the viewer's row scope.
 		field.String("actor_id").GoType(pulid.ID("")).Optional().Immutable().
-			Annotations(entgql.Skip(entgql.SkipAll)),
+			Annotations(entgql.Skip(entgql.SkipType | entgql.SkipOrderField | entgql.SkipMutationCreateInput | entgql.SkipMutationUpdateInput)),
 		field.String("target_type").Default("").MaxLen(64).Immutable(),
 		// Exposed as targetId by schema.graphqls.
 		field.String("target_id").Default("").MaxLen(64).Immutable().
