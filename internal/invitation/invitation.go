@@ -220,9 +220,6 @@ func (s *Service) Resend(ctx context.Context, id pulid.ID) (*Sent, error) {
 		if err != nil {
 			return err
 		}
-		if err := v.CheckManage(access.MembersInvite, "", r.Key, ""); err != nil {
-			return err
-		}
 		now := s.now()
 		if inv.LastSentAt != nil && now.Sub(*inv.LastSentAt) < time.Minute {
 			return errcode.New(errcode.RateLimited, "the invitation was sent less than a minute ago")
@@ -258,11 +255,8 @@ func (s *Service) Revoke(ctx context.Context, id pulid.ID) (*ent.Invitation, err
 	v := access.FromContext(ctx)
 	var out *ent.Invitation
 	err := store.InTx(ctx, s.client, func(ctx context.Context, tx *ent.Client) error {
-		inv, r, err := s.pending(ctx, tx, id)
+		inv, _, err := s.pending(ctx, tx, id)
 		if err != nil {
-			return err
-		}
-		if err := v.CheckManage(access.MembersInvite, "", r.Key, ""); err != nil {
 			return err
 		}
 		if out, err = tx.Invitation.UpdateOne(inv).SetStatus(invitation.StatusREVOKED).Save(ctx); err != nil {
@@ -273,6 +267,7 @@ func (s *Service) Revoke(ctx context.Context, id pulid.ID) (*ent.Invitation, err
 	return out, err
 }
 
+// pending loads a pending invitation for a role the viewer may invite to.
 func (s *Service) pending(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent.Invitation, *ent.Role, error) {
 	inv, err := tx.Invitation.Query().Where(invitation.ID(id)).WithRole().Only(ctx)
 	if ent.IsNotFound(err) {
@@ -283,6 +278,9 @@ func (s *Service) pending(ctx context.Context, tx *ent.Client, id pulid.ID) (*en
 	}
 	if inv.Status != invitation.StatusPENDING {
 		return nil, nil, errcode.New(errcode.Conflict, "the invitation is %s", strings.ToLower(string(inv.Status)))
+	}
+	if err := access.FromContext(ctx).CheckManage(access.MembersInvite, "", inv.Edges.Role.Key, ""); err != nil {
+		return nil, nil, err
 	}
 	return inv, inv.Edges.Role, nil
 }

@@ -64,6 +64,14 @@ func leavesOwnership(m *ent.Membership, newRole string) bool {
 		(newRole == "" || newRole != access.OwnerRole)
 }
 
+// lockedTarget locks the organization, then loads the member to change.
+func lockedTarget(ctx context.Context, tx *ent.Client, org, id pulid.ID) (*ent.Membership, error) {
+	if err := Lock(ctx, tx, org); err != nil {
+		return nil, err
+	}
+	return target(ctx, tx, id)
+}
+
 // target loads a member of the active organization with its role. Ids of other
 // organizations, like unknown ones, are NOT_FOUND; removed members cannot change.
 func target(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent.Membership, error) {
@@ -103,10 +111,7 @@ func Update(ctx context.Context, client *ent.Client, id pulid.ID, in UpdateInput
 	v := access.FromContext(ctx)
 	var out *ent.Membership
 	err := store.InTx(ctx, client, func(ctx context.Context, tx *ent.Client) error {
-		if err := Lock(ctx, tx, v.OrgID); err != nil {
-			return err
-		}
-		m, err := target(ctx, tx, id)
+		m, err := lockedTarget(ctx, tx, v.OrgID, id)
 		if err != nil {
 			return err
 		}
@@ -268,10 +273,7 @@ func change(ctx context.Context, client *ent.Client, id pulid.ID, action string,
 	v := access.FromContext(ctx)
 	var out *ent.Membership
 	err := store.InTx(ctx, client, func(ctx context.Context, tx *ent.Client) error {
-		if err := Lock(ctx, tx, v.OrgID); err != nil {
-			return err
-		}
-		m, err := target(ctx, tx, id)
+		m, err := lockedTarget(ctx, tx, v.OrgID, id)
 		if err != nil {
 			return err
 		}
