@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"staffroom/ent/invitation"
 	"staffroom/ent/membership"
@@ -425,6 +426,71 @@ func TestRoleInUseCannotBeDeleted(t *testing.T) {
 		r = s.MustDo(t, f.tokens["owner"], `{ viewer { organization { roles { key manages { key } } } } }`, nil)
 		if !strings.Contains(string(r.Data), `{"key":"administrator","manages":[{"key":"instructor"},{"key":"instructor_no_messaging"},{"key":"guest"}]}`) {
 			t.Errorf("roles = %s", r.Data)
+		}
+	})
+}
+
+func TestInvitationRules(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, d storetest.Dialect) {
+		f := newMatrixFixture(t, d)
+		s := f.s
+		ctx := access.SystemContext(context.Background(), "test")
+		owner := f.tokens["owner"]
+		inviteCode := func(email, roleVar string) []string {
+			return s.Do(t, owner, inviteMutation, map[string]any{"in": map[string]any{
+				"email": email, "firstName": "Test", "lastName": "Instructor", "roleId": f.vars[roleVar]}}).Codes()
+		}
+		first := invite(t, f, owner, "dup@example.com", "guestRole")
+		if c := inviteCode("DUP@example.com", "guestRole"); !slices.Equal(c, []string{"CONFLICT"}) {
+			t.Errorf("second pending invitation: %v", c)
+		}
+		member := s.DB.Client.Membership.Query().Where(membership.ID(f.vars["instructor"].(pulid.ID))).WithUser().OnlyX(ctx)
+		if c := inviteCode(member.Edges.User.Email, "guestRole"); !slices.Equal(c, []string{"CONFLICT"}) {
+			t.Errorf("inviting an active member: %v", c)
+		}
+
+		accept := func(token string) []string {
+			return s.Do(t, "", `mutation($in: AcceptInvitationInput!) { acceptInvitation(input: $in) { accessToken } }`,
+				map[string]any{"in": map[string]any{"token": token, "password": "a long enough passphrase"}}).Codes()
+		}
+		s.MustDo(t, owner, `mutation($id: ID!) { revokeInvitation(id: $id) { status } }`, map[string]any{"id": first.InviteMember.Invitation.ID})
+		if c := accept(tokenOf(first.InviteMember.InviteLink)); !slices.Equal(c, []string{"INVITATION_INVALID"}) {
+			t.Errorf("revoked invitation: %v", c)
+		}
+		expiring := invite(t, f, owner, "late@example.com", "guestRole")
+		s.DB.Client.Invitation.UpdateOneID(expiring.InviteMember.Invitation.ID).SetExpiresAt(time.Now().Add(-time.Minute)).ExecX(ctx)
+		if c := accept(tokenOf(expiring.InviteMember.InviteLink)); !slices.Equal(c, []string{"INVITATION_INVALID"}) {
+			t.Errorf("expired invitation: %v", c)
+		}
+
+		// An invitation made by an administrator who has since been demoted no
+		// longer gives its role.
+		byAdmin := invite(t, f, f.tokens["administrator"], "later@example.com", "instructorRole")
+		s.MustDo(t, owner, `mutation($id: ID!, $r: ID!) { updateMember(id: $id, input: {roleId: $r}) { id } }`,
+			map[string]any{"id": memberID(t, f, "administrator"), "r": f.vars["guestRole"]})
+		if c := accept(tokenOf(byAdmin.InviteMember.InviteLink)); !slices.Equal(c, []string{"INVITATION_INVALID"}) {
+			t.Errorf("invitation of a demoted inviter: %v", c)
+		}
+
+		// A removed member who is invited again gets their old membership back,
+		// and a namesake gets a numbered username.
+		s.MustDo(t, owner, `mutation($id: ID!) { removeMember(id: $id) { id } }`, map[string]any{"id": f.vars["instructor"]})
+		again := invite(t, f, owner, member.Edges.User.Email, "instructorRole")
+		r := s.MustDo(t, "", `mutation($in: AcceptInvitationInput!) { acceptInvitation(input: $in) { viewer { membership { id removedAt } } } }`,
+			map[string]any{"in": map[string]any{"token": tokenOf(again.InviteMember.InviteLink), "password": apptest.Password}})
+		if !strings.Contains(string(r.Data), `{"id":"`+string(f.vars["instructor"].(pulid.ID))+`","removedAt":null}`) {
+			t.Errorf("re-joining did not restore the membership: %s", r.Data)
+		}
+		namesake := invite(t, f, owner, "namesake@example.com", "guestRole")
+		r = s.MustDo(t, "", `mutation($in: AcceptInvitationInput!) { acceptInvitation(input: $in) { viewer { membership { username } } } }`,
+			map[string]any{"in": map[string]any{"token": tokenOf(namesake.InviteMember.InviteLink), "password": "a long enough passphrase",
+				"firstName": "Zoë", "lastName": "Ångström"}})
+		first2 := invite(t, f, owner, "namesake2@example.com", "guestRole")
+		r2 := s.MustDo(t, "", `mutation($in: AcceptInvitationInput!) { acceptInvitation(input: $in) { viewer { membership { username } } } }`,
+			map[string]any{"in": map[string]any{"token": tokenOf(first2.InviteMember.InviteLink), "password": "a long enough passphrase",
+				"firstName": "Zoe", "lastName": "Angstrom"}})
+		if !strings.Contains(string(r.Data), `"Zoe.Angstrom"`) || !strings.Contains(string(r2.Data), `"Zoe.Angstrom.2"`) {
+			t.Errorf("usernames: %s, %s", r.Data, r2.Data)
 		}
 	})
 }
