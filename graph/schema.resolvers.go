@@ -392,7 +392,7 @@ func (r *mutationResolver) PreviewInvitationEmail(ctx context.Context, input *In
 
 // Members is the resolver for the members field.
 func (r *organizationResolver) Members(ctx context.Context, obj *ent.Organization, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MembershipOrder, where *ent.MembershipWhereInput, includeRemoved *bool) (*ent.MembershipConnection, error) {
-	q := r.client.Membership.Query().Where(membership.OrganizationID(obj.ID))
+	q := r.db(ctx).Membership.Query().Where(membership.OrganizationID(obj.ID))
 	if includeRemoved == nil || !*includeRemoved {
 		q = q.Where(membership.RemovedAtIsNil())
 	}
@@ -404,13 +404,13 @@ func (r *organizationResolver) Members(ctx context.Context, obj *ent.Organizatio
 // Groups is the resolver for the groups field.
 func (r *organizationResolver) Groups(ctx context.Context, obj *ent.Organization, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.GroupOrder, where *ent.GroupWhereInput) (*ent.GroupConnection, error) {
 	first, last = pageSize(first, last)
-	return r.client.Group.Query().Where(group.OrganizationID(obj.ID)).
+	return r.db(ctx).Group.Query().Where(group.OrganizationID(obj.ID)).
 		Paginate(ctx, after, first, before, last, ent.WithGroupOrder(orderBy), ent.WithGroupFilter(where.Filter))
 }
 
 // Roles is the resolver for the roles field.
 func (r *organizationResolver) Roles(ctx context.Context, obj *ent.Organization) ([]*ent.Role, error) {
-	return r.client.Role.Query().Where(role.OrganizationID(obj.ID)).Order(ent.Asc(role.FieldID)).All(ctx)
+	return r.db(ctx).Role.Query().Where(role.OrganizationID(obj.ID)).Order(ent.Asc(role.FieldID)).All(ctx)
 }
 
 // Phone is the resolver for the phone field.
