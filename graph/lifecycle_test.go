@@ -168,6 +168,13 @@ func TestExistingLoginJoinsAnotherOrganization(t *testing.T) {
 		if !strings.Contains(string(r.Data), `"memberships":[{"organization":{"name":"Acme Activities"}}]`) {
 			t.Errorf("switcher after joining: %s", r.Data)
 		}
+		// Accepting again as the same person is not an error; as anyone else it is.
+		if r := s.Do(t, ada.Token, acceptMutation, map[string]any{"in": map[string]any{"token": token}}); len(r.Errors) != 0 {
+			t.Errorf("accepting twice: %v", r.Codes())
+		}
+		if r := s.Do(t, bob.Token, acceptMutation, map[string]any{"in": map[string]any{"token": token}}); !slices.Equal(r.Codes(), []string{"INVITATION_INVALID"}) {
+			t.Errorf("someone else reusing an accepted link: %v", r.Codes())
+		}
 	})
 }
 

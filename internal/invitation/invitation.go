@@ -5,6 +5,7 @@ package invitation
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -376,10 +377,32 @@ func (s *Service) Accept(ctx context.Context, in AcceptInput) (*auth.Session, er
 		return audit.Record(access.NewContext(ctx, nil), tx, org, audit.Event{Action: "invitation.accepted",
 			TargetType: "Membership", TargetID: m.ID, Data: map[string]any{"invitation": inv.ID, "role": inv.Edges.Role.Key}})
 	})
+	if errors.Is(err, errInvalid) && v != nil {
+		// Accepting again, signed in as the person who joined, is not an error.
+		if org, ok := s.joinedBy(sys, in.Token, v.UserID); ok {
+			return s.auth.SignIn(ctx, v.UserID, org)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
 	return s.auth.SignIn(ctx, userID, org)
+}
+
+// joinedBy reports whether the invitation of a token was accepted by the user,
+// who is still an active member of its organization.
+func (s *Service) joinedBy(ctx context.Context, token string, userID pulid.ID) (pulid.ID, bool) {
+	inv, err := s.client.Invitation.Query().Where(invitation.TokenHash(auth.HashToken(token)),
+		invitation.StatusEQ(invitation.StatusACCEPTED)).Only(ctx)
+	if err != nil {
+		return "", false
+	}
+	ok, err := s.client.Membership.Query().Where(
+		membership.OrganizationID(inv.OrganizationID), membership.UserID(userID),
+		membership.StatusEQ(membership.StatusACTIVE), membership.RemovedAtIsNil(),
+		membership.HasUserWith(user.Email(inv.Email)),
+	).Exist(ctx)
+	return inv.OrganizationID, err == nil && ok
 }
 
 // checkInviter refuses an invitation whose inviter may no longer give what it gives.
