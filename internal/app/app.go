@@ -91,15 +91,20 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger, opts Options) (*App,
 			m.Operation, m.Errors = operation, errors
 		},
 	})
+	proxies, err := web.ParsePrefixes(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
 	h := web.New(web.Options{
-		GraphQL:      gql,
-		Authenticate: authService.Middleware,
-		JWKS:         keys.JWKSHandler(),
-		Ready:        db.SQL.PingContext,
-		GraphiQL:     cfg.GraphiQL,
-		MaxBodyBytes: cfg.MaxBodyBytes,
-		Timeout:      cfg.RequestTimeout,
-		Logger:       log,
+		TrustedProxies: proxies,
+		GraphQL:        gql,
+		Authenticate:   authService.Middleware,
+		JWKS:           keys.JWKSHandler(),
+		Ready:          db.SQL.PingContext,
+		GraphiQL:       cfg.GraphiQL,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		Timeout:        cfg.RequestTimeout,
+		Logger:         log,
 	})
 	return &App{Handler: h, DB: db, Auth: authService, Outbox: worker}, nil
 }

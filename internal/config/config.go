@@ -28,6 +28,7 @@ type Config struct {
 	TokenLimit      int
 	DBMaxOpenConns  int
 	DBMaxIdleConns  int
+	TrustedProxies  string
 
 	Issuer             string
 	Audience           string
@@ -68,6 +69,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	b.integer(&c.TokenLimit, "token-limit", "STAFFROOM_TOKEN_LIMIT", "1000", "most lexer tokens in one query document")
 	b.integer(&c.DBMaxOpenConns, "db-max-open-conns", "STAFFROOM_DB_MAX_OPEN_CONNS", "32", "database pool size")
 	b.integer(&c.DBMaxIdleConns, "db-max-idle-conns", "STAFFROOM_DB_MAX_IDLE_CONNS", "16", "idle connections kept in the pool")
+	b.str(&c.TrustedProxies, "trusted-proxies", "STAFFROOM_TRUSTED_PROXIES", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (rate limits, audit)")
 	b.str(&c.Issuer, "issuer", "STAFFROOM_ISSUER", "staffroom", "iss of access tokens")
 	b.str(&c.Audience, "audience", "STAFFROOM_AUDIENCE", "staffroom-api", "aud of access tokens")
 	b.str(&c.SigningKeyFile, "signing-key-file", "STAFFROOM_SIGNING_KEY_FILE", "", "PEM Ed25519 private key that signs access tokens (required in production; generated in the data directory in development)")

@@ -10,10 +10,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -34,6 +36,9 @@ type Options struct {
 	MaxBodyBytes int64
 	Timeout      time.Duration
 	Logger       *slog.Logger
+	// TrustedProxies are the networks of reverse proxies whose X-Forwarded-For
+	// header is believed; other peers are the client themselves.
+	TrustedProxies []netip.Prefix
 }
 
 // New returns the server's root handler.
@@ -63,15 +68,15 @@ func New(o Options) http.Handler {
 	if o.GraphiQL {
 		mux.Handle("GET /{$}", playground.Handler("Staffroom", "/graphql"))
 	}
-	return withRequest(o.Logger, withTimeout(o.Timeout, recoverPanic(o.Logger, mux)))
+	return withRequest(o.Logger, o.TrustedProxies, withTimeout(o.Timeout, recoverPanic(o.Logger, mux)))
 }
 
 // withRequest gives the request an id and its meta, and writes one log line when
 // it ends: method, path, GraphQL operation, status, duration.
-func withRequest(log *slog.Logger, next http.Handler) http.Handler {
+func withRequest(log *slog.Logger, proxies []netip.Prefix, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		meta := &requestmeta.Meta{ID: requestID(r), IP: clientIP(r), UserAgent: r.UserAgent()}
+		meta := &requestmeta.Meta{ID: requestID(r), IP: clientIP(r, proxies), UserAgent: r.UserAgent()}
 		w.Header().Set("X-Request-Id", meta.ID)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r.WithContext(requestmeta.NewContext(r.Context(), meta)))
@@ -95,12 +100,61 @@ func requestID(r *http.Request) string {
 	return hex.EncodeToString(b[:])
 }
 
-func clientIP(r *http.Request) string {
+// clientIP returns the address of the client: the TCP peer, or, when the peer is
+// a trusted proxy, the right-most address of X-Forwarded-For that is not one.
+func clientIP(r *http.Request, proxies []netip.Prefix) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	ip := host
+	hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
+	for i := len(hops); trusted(ip, proxies) && i > 0; i-- {
+		hop := strings.TrimSpace(hops[i-1])
+		if _, err := netip.ParseAddr(hop); err != nil {
+			break
+		}
+		ip = hop
+	}
+	return ip
+}
+
+func trusted(ip string, proxies []netip.Prefix) bool {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	for _, p := range proxies {
+		if p.Contains(addr.Unmap()) {
+			return true
+		}
+	}
+	return false
+}
+
+// ParsePrefixes reads a comma-separated list of CIDRs or single addresses.
+func ParsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, part := range strings.Split(list, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if !strings.Contains(part, "/") {
+			addr, err := netip.ParseAddr(part)
+			if err != nil {
+				return nil, fmt.Errorf("trusted proxy %q: %w", part, err)
+			}
+			out = append(out, netip.PrefixFrom(addr.Unmap(), addr.Unmap().BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxy %q: %w", part, err)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 type statusRecorder struct {
