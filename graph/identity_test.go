@@ -206,6 +206,7 @@ func TestLockout(t *testing.T) {
 
 		// Resetting the password unlocks.
 		s.MustDo(t, "", `mutation { requestPasswordReset(email: "ADA@example.com") }`, nil)
+		deliver(t, s)
 		token := resetToken(t, s, "ada@example.com")
 		r := s.MustDo(t, "", `mutation($t: String!) { resetPassword(token: $t, newPassword: "a brand new passphrase") { accessToken } }`,
 			map[string]any{"t": token})
@@ -284,6 +285,7 @@ func TestPasswordResetDoesNotRevealAccounts(t *testing.T) {
 				t.Errorf("%s: %s", email, r.Data)
 			}
 		}
+		deliver(t, s)
 		if n := len(s.Mail.Sent()); n != 1 {
 			t.Errorf("%d emails sent, want 1 (to the existing account)", n)
 		}

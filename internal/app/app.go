@@ -53,7 +53,7 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger, opts Options) (*App,
 		mailer = mail.LogMailer{Log: log}
 	}
 	tokens := &auth.Tokens{Keys: keys, Issuer: cfg.Issuer, Audience: cfg.Audience, TTL: cfg.AccessTokenTTL}
-	authService := auth.NewService(db.Client, tokens, mailer, auth.Settings{
+	authService := auth.NewService(db.Client, tokens, auth.Settings{
 		RefreshIdleTTL:     cfg.RefreshIdleTTL,
 		RefreshAbsoluteTTL: cfg.RefreshAbsoluteTTL,
 		LockoutDuration:    cfg.LockoutDuration,
