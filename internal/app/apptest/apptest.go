@@ -245,7 +245,7 @@ func (o *Org) Insert(t testing.TB, roleKey, first, last, email string, password 
 	}
 	create := c.User.Create().SetEmail(email).SetFirstName(first).SetLastName(last)
 	if password {
-		hash, err := authHash(Password)
+		hash, err := fixtureHash()
 		if err != nil {
 			t.Fatal(err)
 		}

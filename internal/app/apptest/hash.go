@@ -6,14 +6,6 @@ import (
 	"staffroom/internal/auth"
 )
 
-// Every fixture user has the same password: hash it once.
-var (
-	hashOnce sync.Once
-	hashed   string
-	hashErr  error
-)
-
-func authHash(password string) (string, error) {
-	hashOnce.Do(func() { hashed, hashErr = auth.HashPassword(password) })
-	return hashed, hashErr
-}
+// Every fixture user has the same password: it is hashed once (argon2id is
+// deliberately slow).
+var fixtureHash = sync.OnceValues(func() (string, error) { return auth.HashPassword(Password) })
