@@ -24,6 +24,11 @@ lint:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go') && exit 1)
 
-bench: ## the load benchmark is not built yet; Go benchmarks run meanwhile
-	@echo "make bench: the load benchmark against the SQL floor is not built yet (see docs/benchmarks.md)."
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+# The load benchmark's PostgreSQL server (it creates and drops its own database
+# there) and extra flags for the bench command, e.g. BENCH_FLAGS='-duration 10s'.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
+BENCH_FLAGS ?=
+
+bench: ## seed a fresh benchmark database on PostgreSQL, load it, and rewrite docs/benchmarks.md
+	BENCH_DATABASE_URL='$(BENCH_DATABASE_URL)' $(GO) run . seed -bench -reset
+	BENCH_DATABASE_URL='$(BENCH_DATABASE_URL)' $(GO) run . bench $(BENCH_FLAGS)

@@ -2,6 +2,8 @@
 //
 //	go run .            serve on :8080 (embedded SQLite in ./data unless DATABASE_URL is set)
 //	go run . migrate    apply database migrations and exit
+//	go run . seed -bench  write the benchmark data set on PostgreSQL (see docs/benchmarks.md)
+//	go run . bench      run the load benchmark and write docs/benchmarks.md
 //	go run . -help      list every setting
 package main
 
@@ -20,6 +22,7 @@ import (
 	"time"
 
 	"staffroom/internal/app"
+	"staffroom/internal/bench"
 	"staffroom/internal/config"
 	"staffroom/internal/store"
 
@@ -39,6 +42,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	command := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		command, args = args[0], args[1:]
+	}
+	// The benchmark's commands take their own flags and open their own database.
+	switch command {
+	case "seed":
+		return bench.Seed(ctx, args, getenv, stdout)
+	case "bench":
+		return bench.Run(ctx, args, getenv, stdout)
 	}
 	cfg, err := config.Load(args, getenv)
 	if err != nil {
@@ -68,7 +78,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "serve":
 		return serve(ctx, cfg, db, log, stdout)
 	default:
-		return fmt.Errorf("unknown command %q (use serve or migrate)", command)
+		return fmt.Errorf("unknown command %q (use serve, migrate, seed or bench)", command)
 	}
 }
 
