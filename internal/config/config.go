@@ -68,7 +68,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	b.integer(&c.DepthLimit, "depth-limit", "STAFFROOM_DEPTH_LIMIT", "12", "deepest selection nesting")
 	b.integer(&c.TokenLimit, "token-limit", "STAFFROOM_TOKEN_LIMIT", "1000", "most lexer tokens in one query document")
 	b.integer(&c.DBMaxOpenConns, "db-max-open-conns", "STAFFROOM_DB_MAX_OPEN_CONNS", "32", "database pool size")
-	b.integer(&c.DBMaxIdleConns, "db-max-idle-conns", "STAFFROOM_DB_MAX_IDLE_CONNS", "16", "idle connections kept in the pool")
+	b.integer(&c.DBMaxIdleConns, "db-max-idle-conns", "STAFFROOM_DB_MAX_IDLE_CONNS", "32", "idle connections kept in the pool (a connection closed when idle is reopened on the next burst)")
 	b.str(&c.TrustedProxies, "trusted-proxies", "STAFFROOM_TRUSTED_PROXIES", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (rate limits, audit)")
 	b.str(&c.Issuer, "issuer", "STAFFROOM_ISSUER", "staffroom", "iss of access tokens")
 	b.str(&c.Audience, "audience", "STAFFROOM_AUDIENCE", "staffroom-api", "aud of access tokens")

@@ -14,7 +14,7 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
-	_ "github.com/lib/pq" // registers "postgres"
+	"github.com/lib/pq"
 	"modernc.org/sqlite"
 
 	"staffroom/ent"
@@ -55,7 +55,7 @@ func Open(ctx context.Context, rawURL, dataDir string, opts Options) (*DB, error
 	if err != nil {
 		return nil, err
 	}
-	pool, err := sql.Open(drv, dsn)
+	pool, err := openPool(drv, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", drv, err)
 	}
@@ -63,7 +63,10 @@ func Open(ctx context.Context, rawURL, dataDir string, opts Options) (*DB, error
 		opts.MaxOpenConns = 32
 	}
 	if opts.MaxIdleConns == 0 {
-		opts.MaxIdleConns = 16
+		// Every open connection stays idle: one closed after a burst is
+		// reopened on the next, and reconnecting costs more than the query.
+		// ConnMaxIdleTime returns them after a quiet spell.
+		opts.MaxIdleConns = opts.MaxOpenConns
 	}
 	pool.SetMaxOpenConns(opts.MaxOpenConns)
 	pool.SetMaxIdleConns(opts.MaxIdleConns)
@@ -85,6 +88,18 @@ func Open(ctx context.Context, rawURL, dataDir string, opts Options) (*DB, error
 		Dialect: dia,
 		Stats:   counter,
 	}, nil
+}
+
+// openPool opens a pool on the driver; PostgreSQL's keeps statements prepared.
+func openPool(drv, dsn string) (*sql.DB, error) {
+	if drv != "postgres" {
+		return sql.Open(drv, dsn)
+	}
+	c, err := pq.NewConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(cachingConnector{c}), nil
 }
 
 // dsnFor returns the database/sql driver name and data source for a URL.

@@ -5,6 +5,7 @@
 // or an index.
 //
 //	go run ./internal/store/migrationgen -name add_something
+//	go run ./internal/store/migrationgen -hash   after writing a migration by hand
 package main
 
 import (
@@ -29,7 +30,16 @@ func main() {
 	name := flag.String("name", "", "name of the migration (snake_case)")
 	pgURL := flag.String("postgres", envOr("DEV_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
 		"PostgreSQL server to create a temporary development database on")
+	hash := flag.Bool("hash", false, "only rewrite atlas.sum of both directories, after a migration written by hand")
 	flag.Parse()
+	if *hash {
+		for _, path := range []string{"ent/migrate/migrations/sqlite", "ent/migrate/migrations/postgres"} {
+			if err := rehash(path); err != nil {
+				log.Fatalf("migrationgen: %s: %v", path, err)
+			}
+		}
+		return
+	}
 	if *name == "" {
 		log.Fatal("migrationgen: -name is required")
 	}
@@ -70,6 +80,18 @@ func diff(ctx context.Context, drv dialect.Driver, path, name string) error {
 		return err
 	}
 	return m.NamedDiff(ctx, name, migrate.Tables...)
+}
+
+func rehash(path string) error {
+	dir, err := atlas.NewLocalDir(path)
+	if err != nil {
+		return err
+	}
+	sum, err := dir.Checksum()
+	if err != nil {
+		return err
+	}
+	return atlas.WriteSumFile(dir, sum)
 }
 
 func tempPostgres(ctx context.Context, serverURL string) (*sql.DB, func(), error) {
