@@ -228,15 +228,21 @@ func (f *floor) members(ctx context.Context, q func(string) string) (any, error)
 	if err != nil {
 		return nil, err
 	}
+	err = eachGroup(rows, func(id, name string) { index[id].Groups = append(index[id].Groups, named{name}) })
+	return map[string]any{"viewer": map[string]any{"organization": map[string]any{"members": page}}}, err
+}
+
+// eachGroup hands each (owner id, group name) row to add, and closes rows.
+func eachGroup(rows *sql.Rows, add func(id, name string)) error {
 	defer rows.Close()
 	for rows.Next() {
 		var id, name string
 		if err := rows.Scan(&id, &name); err != nil {
-			return nil, err
+			return err
 		}
-		index[id].Groups = append(index[id].Groups, named{name})
+		add(id, name)
 	}
-	return map[string]any{"viewer": map[string]any{"organization": map[string]any{"members": page}}}, rows.Err()
+	return rows.Err()
 }
 
 func (f *floor) instructor(ctx context.Context, q func(string) string) (any, error) {
@@ -292,16 +298,9 @@ func (f *floor) instructor(ctx context.Context, q func(string) string) (any, err
 	if rows, err = f.query(ctx, "messageGroups", pq.Array(ids), me); err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, name string
-		if err := rows.Scan(&id, &name); err != nil {
-			return nil, err
-		}
-		index[id].Groups = append(index[id].Groups, named{name})
-	}
+	err = eachGroup(rows, func(id, name string) { index[id].Groups = append(index[id].Groups, named{name}) })
 	scoped := map[string]any{"groups": groups, "messages": messages}
-	return map[string]any{"viewer": map[string]any{"organization": scoped}}, rows.Err()
+	return map[string]any{"viewer": map[string]any{"organization": scoped}}, err
 }
 
 func (f *floor) node(ctx context.Context, q func(string) string) (any, error) {
