@@ -30,12 +30,12 @@ func resetDatabase(ctx context.Context, db database) error {
 
 // openStore opens the benchmark database through the store, with the server's
 // pool size, and applies the migrations.
-func openStore(ctx context.Context, db database, maxOpen, maxIdle int) (*store.DB, error) {
+func openStore(ctx context.Context, db database, maxOpen, maxIdle, statements int) (*store.DB, error) {
 	u, err := db.url()
 	if err != nil {
 		return nil, err
 	}
-	s, err := store.Open(ctx, u, "", store.Options{MaxOpenConns: maxOpen, MaxIdleConns: maxIdle})
+	s, err := store.Open(ctx, u, "", store.Options{MaxOpenConns: maxOpen, MaxIdleConns: maxIdle, StatementCache: statements})
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w (create it with: seed -bench -reset)", err)
 	}

@@ -9,11 +9,11 @@ import (
 	"github.com/lib/pq"
 )
 
-// stmtCacheSize bounds the statements kept prepared on one PostgreSQL
+// DefaultStatementCache bounds the statements kept prepared on one PostgreSQL
 // connection. ent writes a new text for each length of an IN list, so the hot
 // set is a few dozen texts per query shape; each costs the server a few
 // kilobytes of memory per connection.
-const stmtCacheSize = 128
+const DefaultStatementCache = 128
 
 // lib/pq runs a query with arguments as an unnamed statement, which PostgreSQL
 // parses and plans again on every execution; for ent's short queries planning
@@ -22,6 +22,7 @@ const stmtCacheSize = 128
 // is one round trip instead of two.
 type cachingConnector struct {
 	driver.Connector
+	size int
 }
 
 func (c cachingConnector) Connect(ctx context.Context) (driver.Conn, error) {
@@ -33,7 +34,7 @@ func (c cachingConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	if !ok {
 		return conn, nil
 	}
-	return &cachingConn{pqConn: pc, stmts: map[string]*list.Element{}}, nil
+	return &cachingConn{pqConn: pc, size: c.size, stmts: map[string]*list.Element{}}, nil
 }
 
 // pqConn is what database/sql uses of a lib/pq connection; cachingConn passes
@@ -62,6 +63,7 @@ type pqStmt interface {
 // so it needs no lock.
 type cachingConn struct {
 	pqConn
+	size  int
 	lru   list.List // of *cachedStmt
 	stmts map[string]*list.Element
 	// reading is set while rows of this connection are open: lib/pq refuses a
@@ -124,7 +126,7 @@ func (c *cachingConn) prepared(ctx context.Context, query string) (pqStmt, error
 		return nil, errors.New("store: the PostgreSQL driver's statements lack context methods")
 	}
 	c.stmts[query] = c.lru.PushFront(&cachedStmt{query: query, stmt: st})
-	for c.lru.Len() > stmtCacheSize {
+	for c.lru.Len() > c.size {
 		oldest := c.lru.Back()
 		c.lru.Remove(oldest)
 		cs := oldest.Value.(*cachedStmt)

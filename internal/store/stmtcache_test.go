@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"testing"
 
+	"staffroom/internal/store"
 	"staffroom/internal/store/storetest"
 )
 
@@ -60,8 +62,40 @@ func TestStatementsArePreparedOncePerConnection(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := preparedCount(t, conn); n != 128 {
-		t.Errorf("after 301 query texts the session holds %d prepared statements, want the cache's bound of 128", n)
+	if n := preparedCount(t, conn); n != store.DefaultStatementCache {
+		t.Errorf("after 301 query texts the session holds %d prepared statements, want the cache's bound of %d", n, store.DefaultStatementCache)
+	}
+}
+
+// With the cache off (PgBouncer in transaction mode) nothing stays prepared.
+func TestStatementCacheOff(t *testing.T) {
+	conn := postgresConn(t)
+	ctx := context.Background()
+	var name string
+	if err := conn.QueryRowContext(ctx, "SELECT current_database()").Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	u, err := store.WithDatabase(os.Getenv("TEST_DATABASE_URL"), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(ctx, u, t.TempDir(), store.Options{MaxOpenConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	own, err := db.SQL.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer own.Close()
+	for i := range 3 {
+		if _, err := own.ExecContext(ctx, "SELECT $1::int", i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := preparedCount(t, own); n != 0 {
+		t.Errorf("with StatementCache 0 the session holds %d prepared statements, want none", n)
 	}
 }
 

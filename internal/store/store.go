@@ -30,6 +30,10 @@ func init() {
 type Options struct {
 	MaxOpenConns int
 	MaxIdleConns int
+	// StatementCache is how many statements each PostgreSQL connection keeps
+	// prepared (DefaultStatementCache is the server's default); 0 prepares
+	// none, as PgBouncer in transaction mode requires.
+	StatementCache int
 }
 
 // DB is an open database: the ent client, the pool behind it and a counter of
@@ -55,7 +59,7 @@ func Open(ctx context.Context, rawURL, dataDir string, opts Options) (*DB, error
 	if err != nil {
 		return nil, err
 	}
-	pool, err := openPool(drv, dsn)
+	pool, err := openPool(drv, dsn, opts.StatementCache)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", drv, err)
 	}
@@ -91,15 +95,15 @@ func Open(ctx context.Context, rawURL, dataDir string, opts Options) (*DB, error
 }
 
 // openPool opens a pool on the driver; PostgreSQL's keeps statements prepared.
-func openPool(drv, dsn string) (*sql.DB, error) {
-	if drv != "postgres" {
+func openPool(drv, dsn string, statements int) (*sql.DB, error) {
+	if drv != "postgres" || statements <= 0 {
 		return sql.Open(drv, dsn)
 	}
 	c, err := pq.NewConnector(dsn)
 	if err != nil {
 		return nil, err
 	}
-	return sql.OpenDB(cachingConnector{c}), nil
+	return sql.OpenDB(cachingConnector{Connector: c, size: statements}), nil
 }
 
 // dsnFor returns the database/sql driver name and data source for a URL.

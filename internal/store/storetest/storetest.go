@@ -49,7 +49,7 @@ func Open(t testing.TB, d Dialect) *store.DB {
 	if d.url != "" {
 		url = freshPostgres(t, d.url)
 	}
-	db, err := store.Open(ctx, url, dataDir, store.Options{})
+	db, err := store.Open(ctx, url, dataDir, store.Options{StatementCache: store.DefaultStatementCache})
 	if err != nil {
 		t.Fatalf("open %s: %v", d.Name, err)
 	}
