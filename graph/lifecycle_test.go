@@ -213,6 +213,43 @@ func TestParallelAcceptsMakeOneMembership(t *testing.T) {
 	})
 }
 
+// Namesakes joining at the same moment each get their own First.Last username,
+// rather than one of them an error from the unique index.
+func TestParallelNamesakesGetDistinctUsernames(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, d storetest.Dialect) {
+		f := newMatrixFixture(t, d)
+		s := f.s
+		const n = 8
+		tokens := make([]string, n)
+		for i := range tokens {
+			tokens[i] = tokenOf(invite(t, f, f.tokens["owner"], fmt.Sprintf("namesake%d@example.com", i), "guestRole").InviteMember.InviteLink)
+		}
+		var wg sync.WaitGroup
+		for _, token := range tokens {
+			wg.Go(func() {
+				r := s.Do(t, "", `mutation($in: AcceptInvitationInput!) { acceptInvitation(input: $in) { accessToken } }`,
+					map[string]any{"in": map[string]any{"token": token, "password": "a long enough passphrase"}})
+				if len(r.Errors) != 0 {
+					t.Errorf("accept: %v", r.Codes())
+				}
+			})
+		}
+		wg.Wait()
+		ctx := access.SystemContext(context.Background(), "test")
+		got := s.DB.Client.Membership.Query().Where(membership.OrganizationID(f.org.ID),
+			membership.UsernameHasPrefix("Zoe.Angstrom")).Select(membership.FieldUsername).StringsX(ctx)
+		want := []string{"Zoe.Angstrom"}
+		for i := 2; i <= n; i++ {
+			want = append(want, fmt.Sprintf("Zoe.Angstrom.%d", i))
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("usernames %v, want %v", got, want)
+		}
+	})
+}
+
 func TestImportDryRunWritesNothing(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, d storetest.Dialect) {
 		f := newMatrixFixture(t, d)

@@ -503,6 +503,11 @@ func (s *Service) join(ctx context.Context, tx *ent.Client, inv *ent.Invitation,
 	case !ent.IsNotFound(err):
 		return nil, err
 	}
+	// Namesakes joining at once would pick the same First.Last; under the
+	// organization's lock they take turns, each seeing the others' usernames.
+	if err := staff.Lock(ctx, tx, inv.OrganizationID); err != nil {
+		return nil, err
+	}
 	username, err := staff.UniqueUsername(ctx, tx, inv.OrganizationID, organization.Username(u.FirstName, u.LastName))
 	if err != nil {
 		return nil, err

@@ -24,9 +24,11 @@ import (
 	"staffroom/internal/store"
 )
 
-// Lock serializes changes that must see each other — the last-owner rule — on
-// the organization row. It must be the transaction's first statement: updating
-// the row locks it on PostgreSQL and takes the write lock on SQLite.
+// Lock serializes changes that must see each other — the last-owner rule,
+// username allocation — on the organization row: updating it locks the row on
+// PostgreSQL, where the statements after it see what earlier holders committed,
+// and SQLite's transactions take the write lock when they begin. Call it before
+// the reads it guards, first in the transaction where possible.
 func Lock(ctx context.Context, tx *ent.Client, org pulid.ID) error {
 	sys := access.SystemContext(ctx, "serialize on the organization")
 	if err := tx.Organization.UpdateOneID(org).AddLockVersion(1).Exec(sys); err != nil {
