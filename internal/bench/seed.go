@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -97,8 +96,7 @@ type seeder struct {
 	c     *ent.Client
 	out   io.Writer
 	rng   *rand.Rand
-	hash  string // the password hash every bulk-inserted user shares
-	names int    // users named so far, for varied names
+	names int // users named so far, for varied names
 }
 
 // org is an organization being seeded.
@@ -130,11 +128,7 @@ func seed(ctx context.Context, db database, sh shape, out io.Writer) (shape, err
 	} else if n > 0 {
 		return sh, fmt.Errorf("seed: the database %s already holds %d organizations; run seed -bench -reset to drop and recreate it", db.name, n)
 	}
-	hash, err := auth.HashPassword(password)
-	if err != nil {
-		return sh, err
-	}
-	s := &seeder{a: a, c: a.db.Client, out: out, rng: rand.New(rand.NewPCG(2026, 6)), hash: hash}
+	s := &seeder{a: a, c: a.db.Client, out: out, rng: rand.New(rand.NewPCG(2026, 6))}
 	large, err := s.largeOrganization(ctx, sh)
 	if err != nil {
 		return sh, err
@@ -188,10 +182,10 @@ func (s *seeder) largeOrganization(ctx context.Context, sh shape) (*org, error) 
 			plan = append(plan, r.key)
 		}
 	}
-	if err := s.bulkMembers(ctx, o, plan, memberEmail); err != nil {
+	if err := s.joinAll(ctx, o, plan, memberEmail); err != nil {
 		return nil, err
 	}
-	s.step(fmt.Sprintf("%d members (bulk)", len(plan)), start)
+	s.step(fmt.Sprintf("%d members (invited, accepted)", len(plan)), start)
 
 	start = time.Now()
 	if err := s.createGroups(o, sh.groups, "Class"); err != nil {
@@ -238,7 +232,7 @@ func (s *seeder) smallOrganizations(ctx context.Context, sh shape, large *org) e
 		for j := range plan {
 			plan[j] = roles[j%len(roles)]
 		}
-		if err := s.bulkMembers(ctx, o, plan, func(j int) string { return smallMemberEmail(i, j) }); err != nil {
+		if err := s.joinAll(ctx, o, plan, func(j int) string { return smallMemberEmail(i, j) }); err != nil {
 			return err
 		}
 		if i < sh.switcher {
@@ -302,24 +296,33 @@ func (s *seeder) viewer(ctx context.Context, userID, orgID pulid.ID) (context.Co
 	return access.NewContext(ctx, sess.Viewer), nil
 }
 
-// inviteAndAccept invites a person as the owner and accepts the invitation with
-// the password: a new login, or an existing one that joins another organization.
-func (s *seeder) inviteAndAccept(ctx context.Context, o *org, email, first, last, roleKey string) error {
+// join invites a person as the owner and accepts the invitation with the
+// password: a new login, or an existing one that joins another organization.
+func (s *seeder) join(ctx context.Context, o *org, email, first, last, roleKey string) (member, error) {
 	invitations := invitation.NewService(s.c, s.a.app.Auth, s.a.cfg.InvitationTTL, s.a.cfg.PublicURL)
 	sent, err := invitations.Invite(o.owner, invitation.Input{Email: email, FirstName: first, LastName: last, RoleID: o.roles[roleKey].ID})
 	if err != nil {
-		return fmt.Errorf("seed: invite %s: %w", email, err)
+		return member{}, fmt.Errorf("seed: invite %s: %w", email, err)
 	}
 	link, err := url.Parse(sent.Link)
 	if err != nil {
-		return err
+		return member{}, err
 	}
 	sess, err := invitations.Accept(ctx, invitation.AcceptInput{Token: link.Query().Get("token"), Password: password})
 	if err != nil {
-		return fmt.Errorf("seed: accept %s: %w", email, err)
+		return member{}, fmt.Errorf("seed: accept %s: %w", email, err)
 	}
 	v := sess.Viewer
-	o.members = append(o.members, member{id: v.MembershipID, userID: v.UserID, role: roleKey, active: true})
+	return member{id: v.MembershipID, userID: v.UserID, role: roleKey, active: true}, nil
+}
+
+// inviteAndAccept joins one person to o.
+func (s *seeder) inviteAndAccept(ctx context.Context, o *org, email, first, last, roleKey string) error {
+	m, err := s.join(ctx, o, email, first, last, roleKey)
+	if err != nil {
+		return err
+	}
+	o.members = append(o.members, m)
 	return nil
 }
 
@@ -332,61 +335,24 @@ var (
 		"Rossi", "Silva", "Tanaka", "Ångström", "Virtanen", "Weber", "Yilmaz", "Zhang"}
 )
 
-// bulkMembers inserts users and their active memberships with the roles of plan,
-// writing what invitation acceptance writes: the role's default group scope and
-// a username unique in the organization, First.Last then First.Last.2 and so on
-// (staff.UniqueUsername's rule, applied in memory to the whole batch).
-func (s *seeder) bulkMembers(ctx context.Context, o *org, plan []string, email func(int) string) error {
-	sys := access.SystemContext(ctx, "benchmark seed")
-	taken := map[string]bool{}
-	keys, err := s.c.Membership.Query().Where(membership.OrganizationID(o.id)).Select(membership.FieldUsernameKey).Strings(sys)
+// joinAll invites a person for each role of plan, as the owner, and accepts
+// each invitation, several at a time: every member goes through what a real one
+// does — the inviter's rights checked, the password hashed with argon2id, the
+// role's group scope and a First.Last username unique in the organization.
+func (s *seeder) joinAll(ctx context.Context, o *org, plan []string, email func(int) string) error {
+	named := s.names
+	s.names += len(plan)
+	joined := make([]member, len(plan))
+	err := parallel(len(plan), func(i int) error {
+		n := named + i + 1
+		m, err := s.join(ctx, o, email(i), firstNames[n%len(firstNames)], lastNames[(n/len(firstNames)+n)%len(lastNames)], plan[i])
+		joined[i] = m
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	for _, k := range keys {
-		taken[k] = true
-	}
-	const batch = 500
-	for lo := 0; lo < len(plan); lo += batch {
-		hi := min(lo+batch, len(plan))
-		type person struct{ first, last string }
-		people := make([]person, hi-lo)
-		users := make([]*ent.UserCreate, hi-lo)
-		for i := range users {
-			s.names++
-			p := person{firstNames[s.names%len(firstNames)], lastNames[(s.names/len(firstNames)+s.names)%len(lastNames)]}
-			people[i] = p
-			users[i] = s.c.User.Create().SetEmail(email(lo + i)).SetPasswordHash(s.hash).
-				SetFirstName(p.first).SetLastName(p.last)
-		}
-		created, err := s.c.User.CreateBulk(users...).Save(sys)
-		if err != nil {
-			return fmt.Errorf("seed: users: %w", err)
-		}
-		now := time.Now()
-		memberships := make([]*ent.MembershipCreate, len(created))
-		for i, u := range created {
-			r := o.roles[plan[lo+i]]
-			base := organization.Username(people[i].first, people[i].last)
-			username := base
-			for n := 2; taken[strings.ToLower(username)]; n++ {
-				username = fmt.Sprintf("%s.%d", base, n)
-			}
-			taken[strings.ToLower(username)] = true
-			memberships[i] = s.c.Membership.Create().
-				SetOrganizationID(o.id).SetUserID(u.ID).SetRoleID(r.ID).
-				SetUsername(username).SetUsernameKey(strings.ToLower(username)).
-				SetGrants([]string{}).SetGroupScope(membership.GroupScope(r.DefaultGroupScope)).
-				SetLastUsedAt(now.Add(-time.Duration(s.rng.IntN(90*24)) * time.Hour))
-		}
-		saved, err := s.c.Membership.CreateBulk(memberships...).Save(sys)
-		if err != nil {
-			return fmt.Errorf("seed: memberships: %w", err)
-		}
-		for i, m := range saved {
-			o.members = append(o.members, member{id: m.ID, userID: m.UserID, role: plan[lo+i], active: true})
-		}
-	}
+	o.members = append(o.members, joined...)
 	return nil
 }
 
