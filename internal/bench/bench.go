@@ -99,7 +99,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	concurrency := fs.String("concurrency", "1,16,64", "comma-separated numbers of concurrent clients")
 	scenarios := fs.String("scenarios", strings.Join(scenarioNames(), ","), "comma-separated scenarios to run")
 	fs.StringVar(&o.out, "out", "docs/benchmarks.md", "markdown file whose generated section is replaced; empty: print only")
-	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the process during one scenario's GraphQL run at the highest concurrency")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the process during one scenario's GraphQL run at the highest concurrency, and its allocation profile to the same path + .allocs")
 	fs.StringVar(&o.profiled, "profile", "members", "the scenario -cpuprofile profiles")
 	fs.DurationVar(&o.authz, "authz", 4*time.Second, "time spent measuring authorization against the system context; 0 skips")
 	fs.IntVar(&o.startups, "startups", 3, "start-ups of a fresh SQLite server to time; 0 skips")

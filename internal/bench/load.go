@@ -90,7 +90,8 @@ func attack(c *http.Client, tr vegeta.Targeter, clients int, d time.Duration, ok
 }
 
 // measure warms up, then measures a side at a number of clients. With a
-// profile path, the measured part is CPU-profiled.
+// profile path, the measured part is CPU-profiled, and the allocations since the
+// process began (mostly this run's) are written beside it.
 func (l *loader) measure(s side, clients int, profile string) (measurement, error) {
 	tr := s.target(s.base)
 	c, closeClient := client(clients)
@@ -122,6 +123,9 @@ func (l *loader) measure(s side, clients int, profile string) (measurement, erro
 	m, failures, first := attack(c, tr, clients, l.duration, s.ok)
 	if profile != "" {
 		pprof.StopCPUProfile()
+		if err := writeAllocs(profile + ".allocs"); err != nil {
+			return measurement{}, err
+		}
 	}
 	statements = s.statements() - statements
 	runtime.ReadMemStats(&after)
@@ -205,4 +209,17 @@ func fetch(tr vegeta.Targeter) ([]byte, error) {
 		return nil, fmt.Errorf("bench: %s %s: %s: %s", t.Method, t.URL, res.Status, buf.Bytes())
 	}
 	return buf.Bytes(), nil
+}
+
+// writeAllocs writes the allocation profile to path.
+func writeAllocs(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
