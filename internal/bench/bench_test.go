@@ -66,3 +66,11 @@ func TestCanonicalIgnoresTheOrderOfGroups(t *testing.T) {
 		t.Errorf("%v != %v", a, b)
 	}
 }
+
+func TestResetRefusesADatabaseNotNamedForTheBenchmark(t *testing.T) {
+	// Refused before connecting: the server URL points nowhere.
+	err := resetDatabase(t.Context(), database{serverURL: "postgres://nobody@127.0.0.1:1/postgres", name: "staffroom"})
+	if err == nil || !strings.Contains(err.Error(), "says bench") {
+		t.Errorf("reset of %q: %v; want a refusal", "staffroom", err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/lib/pq"
 
@@ -13,6 +14,11 @@ import (
 // resetDatabase drops the benchmark database, closing its connections, and
 // creates it empty.
 func resetDatabase(ctx context.Context, db database) error {
+	// The command ships in the server's binary: a slip of -database must not
+	// drop the organization's real data.
+	if !strings.Contains(strings.ToLower(db.name), "bench") {
+		return fmt.Errorf("bench: -reset drops only a database whose name says bench, not %q", db.name)
+	}
 	pool, err := sql.Open("postgres", db.serverURL)
 	if err != nil {
 		return fmt.Errorf("bench: open %s: %w", db.serverURL, err)
