@@ -182,6 +182,39 @@ func TestVerifyClock(t *testing.T) {
 	}
 }
 
+// A token verified once is remembered, but only as those exact bytes and only
+// until it expires.
+func TestVerifiedTokenIsRememberedUntilItExpires(t *testing.T) {
+	issued := time.Now()
+	now := issued
+	tokens := newTokens(auth.NewKeySet(newKey(t)), func() time.Time { return now })
+	token, _, err := tokens.Issue("usr_01", "org_01", "ses_01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := tokens.Verify(token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := tokens.Verify(token)
+	if err != nil || again.Subject != first.Subject || again.SID != first.SID || again.Org != first.Org {
+		t.Fatalf("second Verify = %+v, %v; want the claims of the first, %+v", again, err, first)
+	}
+	// The same header and payload with another signature is another token.
+	sig := token[strings.LastIndexByte(token, '.')+1:]
+	flipped := "A"
+	if sig[0] == 'A' {
+		flipped = "B"
+	}
+	if _, err := tokens.Verify(token[:len(token)-len(sig)] + flipped + sig[1:]); !errors.Is(err, auth.ErrInvalidToken) {
+		t.Errorf("a remembered token with a forged signature: Verify = %v; want ErrInvalidToken", err)
+	}
+	now = issued.Add(ttl + 31*time.Second)
+	if _, err := tokens.Verify(token); !errors.Is(err, auth.ErrInvalidToken) {
+		t.Errorf("a remembered token past its expiry: Verify = %v; want ErrInvalidToken", err)
+	}
+}
+
 func TestRotatedKeyStillVerifies(t *testing.T) {
 	old, current := newKey(t), newKey(t)
 	token, _, err := newTokens(auth.NewKeySet(old), nil).Issue("usr_01", "org_01", "ses_01")
@@ -330,17 +363,36 @@ func TestLoadKeySetRefusesOtherKeys(t *testing.T) {
 	}
 }
 
+// BenchmarkVerify measures a token's first verification (signature and all)
+// and a later one (remembered).
 func BenchmarkVerify(b *testing.B) {
 	tokens := newTokens(auth.NewKeySet(newKey(b)), nil)
-	token, _, err := tokens.Issue("usr_01", "org_01", "ses_01")
-	if err != nil {
-		b.Fatal(err)
-	}
-	for b.Loop() {
-		if _, err := tokens.Verify(token); err != nil {
+	// More distinct tokens than are remembered: cycling through them, each is
+	// forgotten before it comes round again.
+	fresh := make([]string, 5000)
+	for i := range fresh {
+		token, _, err := tokens.Issue("usr_01", "org_01", "ses_01")
+		if err != nil {
 			b.Fatal(err)
 		}
+		fresh[i] = token
 	}
+	b.Run("first", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			if _, err := tokens.Verify(fresh[i%len(fresh)]); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("again", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := tokens.Verify(fresh[0]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 func decodeParts(t *testing.T, token string) (header, payload map[string]any) {
