@@ -57,7 +57,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	log := newLogger(cfg, stdout)
 
 	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir, store.Options{
-		MaxOpenConns: cfg.DBMaxOpenConns, MaxIdleConns: cfg.DBMaxIdleConns, StatementCache: cfg.DBStatements,
+		MaxOpenConns: cfg.DBMaxOpenConns, MaxIdleConns: cfg.DBMaxIdleConns, StatementCache: cfg.DBStatementCache,
 	})
 	if err != nil {
 		return err

@@ -68,7 +68,7 @@ func assemble(ctx context.Context, db database, getenv func(string) string, log 
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	s, err := openStore(ctx, db, cfg.DBMaxOpenConns, cfg.DBMaxIdleConns, cfg.DBStatements)
+	s, err := openStore(ctx, db, cfg.DBMaxOpenConns, cfg.DBMaxIdleConns, cfg.DBStatementCache)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err

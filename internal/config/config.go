@@ -18,18 +18,18 @@ type Config struct {
 	PublicURL   string
 	LogLevel    string
 
-	GraphiQL        bool
-	Introspection   bool
-	RequestTimeout  time.Duration
-	ShutdownTimeout time.Duration
-	MaxBodyBytes    int64
-	ComplexityLimit int
-	DepthLimit      int
-	TokenLimit      int
-	DBMaxOpenConns  int
-	DBMaxIdleConns  int
-	DBStatements    int
-	TrustedProxies  string
+	GraphiQL         bool
+	Introspection    bool
+	RequestTimeout   time.Duration
+	ShutdownTimeout  time.Duration
+	MaxBodyBytes     int64
+	ComplexityLimit  int
+	DepthLimit       int
+	TokenLimit       int
+	DBMaxOpenConns   int
+	DBMaxIdleConns   int
+	DBStatementCache int
+	TrustedProxies   string
 
 	Issuer             string
 	Audience           string
@@ -70,7 +70,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	b.integer(&c.TokenLimit, "token-limit", "STAFFROOM_TOKEN_LIMIT", "1000", "most lexer tokens in one query document")
 	b.integer(&c.DBMaxOpenConns, "db-max-open-conns", "STAFFROOM_DB_MAX_OPEN_CONNS", "32", "database pool size")
 	b.integer(&c.DBMaxIdleConns, "db-max-idle-conns", "STAFFROOM_DB_MAX_IDLE_CONNS", "32", "idle connections kept in the pool (a connection closed when idle is reopened on the next burst)")
-	b.integer(&c.DBStatements, "db-statement-cache", "STAFFROOM_DB_STATEMENT_CACHE", "128", "statements each PostgreSQL connection keeps prepared; 0 for none (PgBouncer in transaction mode)")
+	b.integer(&c.DBStatementCache, "db-statement-cache", "STAFFROOM_DB_STATEMENT_CACHE", "128", "statements each PostgreSQL connection keeps prepared; 0 for none (PgBouncer in transaction mode)")
 	b.str(&c.TrustedProxies, "trusted-proxies", "STAFFROOM_TRUSTED_PROXIES", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (rate limits, audit)")
 	b.str(&c.Issuer, "issuer", "STAFFROOM_ISSUER", "staffroom", "iss of access tokens")
 	b.str(&c.Audience, "audience", "STAFFROOM_AUDIENCE", "staffroom-api", "aud of access tokens")
