@@ -66,10 +66,15 @@ type cachingConn struct {
 	size  int
 	lru   list.List // of *cachedStmt
 	stmts map[string]*list.Element
-	// reading is set while rows of this connection are open: lib/pq refuses a
-	// second query then, but preparing one would interleave with the rows.
+	// reading is set while rows of a cached statement are open. lib/pq marks
+	// only its own one-shot queries as in progress, so a second query now would
+	// interleave its messages with the rows; it is refused, as lib/pq refuses
+	// one during its own.
 	reading bool
 }
+
+// errQueryInProgress answers a query sent while the rows of another are open.
+var errQueryInProgress = errors.New("store: a query is already in progress on this connection")
 
 type cachedStmt struct {
 	query string
@@ -77,7 +82,10 @@ type cachedStmt struct {
 }
 
 func (c *cachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	if len(args) == 0 || c.reading {
+	if c.reading {
+		return nil, errQueryInProgress
+	}
+	if len(args) == 0 {
 		// Without arguments lib/pq uses the simple protocol, one round trip already.
 		return c.pqConn.QueryContext(ctx, query, args)
 	}
@@ -95,7 +103,10 @@ func (c *cachingConn) QueryContext(ctx context.Context, query string, args []dri
 }
 
 func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	if len(args) == 0 || c.reading {
+	if c.reading {
+		return nil, errQueryInProgress
+	}
+	if len(args) == 0 {
 		return c.pqConn.ExecContext(ctx, query, args)
 	}
 	st, err := c.prepared(ctx, query)

@@ -67,6 +67,45 @@ func TestStatementsArePreparedOncePerConnection(t *testing.T) {
 	}
 }
 
+// A query sent on a transaction while another's rows are still open is refused
+// and leaves the connection usable, as lib/pq does for its own queries.
+func TestQueryWhileRowsAreOpenIsRefused(t *testing.T) {
+	conn := postgresConn(t)
+	ctx := context.Background()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, "SELECT generate_series(1, $1::int)", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rows.Next() {
+		t.Fatal("no first row")
+	}
+	if _, err := tx.ExecContext(ctx, "SELECT $1::int", 7); err == nil {
+		t.Error("a statement sent while rows are open was accepted")
+	}
+	var sum, n int
+	for ok := true; ok; ok = rows.Next() {
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		sum += n
+	}
+	if err := rows.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if sum != 500500 {
+		t.Errorf("the rows summed to %d, want 500500: the stream was disturbed", sum)
+	}
+	var got int
+	if err := tx.QueryRowContext(ctx, "SELECT $1::int * 2", 21).Scan(&got); err != nil || got != 42 {
+		t.Errorf("after the rows: %d, %v; want 42", got, err)
+	}
+}
+
 // With the cache off (PgBouncer in transaction mode) nothing stays prepared.
 func TestStatementCacheOff(t *testing.T) {
 	conn := postgresConn(t)
