@@ -19,7 +19,7 @@ func (v *Viewer) CheckManage(permission string, member pulid.ID, currentRole, ne
 		return errcode.New(errcode.Forbidden, "this needs the %s permission", permission)
 	}
 	if member != "" && member == v.MembershipID {
-		return errcode.New(errcode.Forbidden, "nobody changes their own role, grants, revokes or status")
+		return errcode.New(errcode.Forbidden, "nobody changes their own role, grants, revokes, group links or status")
 	}
 	for _, role := range []string{currentRole, newRole} {
 		if role != "" && !v.Manages(role) {
@@ -51,6 +51,26 @@ func (v *Viewer) CheckRoleWithin(manages []string) error {
 		if !v.Manages(k) {
 			return errcode.New(errcode.Forbidden, "a role you create cannot manage %s: you do not", k)
 		}
+	}
+	return nil
+}
+
+// CheckEditRole allows roles.manage to change or delete a role only when it is a
+// custom role within the viewer's manages set; preset roles change only by an
+// owner. Without this, a role that manages instructors could rewrite the
+// administrator role.
+func (v *Viewer) CheckEditRole(key string, builtin bool) error {
+	if !v.Has(RolesManage) {
+		return errcode.New(errcode.Forbidden, "this needs the %s permission", RolesManage)
+	}
+	if v.Owner() {
+		return nil
+	}
+	if builtin {
+		return errcode.New(errcode.Forbidden, "only an owner changes the built-in role %s", key)
+	}
+	if !v.Manages(key) {
+		return errcode.New(errcode.Forbidden, "your role may not manage the role %s", key)
 	}
 	return nil
 }

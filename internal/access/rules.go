@@ -15,6 +15,7 @@ import (
 	"staffroom/ent/organization"
 	"staffroom/ent/predicate"
 	"staffroom/ent/privacy"
+	"staffroom/ent/role"
 	"staffroom/ent/schema/pulid"
 	"staffroom/ent/user"
 )
@@ -97,6 +98,50 @@ func allowActiveMember(permissions ...string) privacy.MutationRule {
 
 func mutationPolicy(permissions ...string) privacy.MutationPolicy {
 	return privacy.MutationPolicy{allowActiveMember(permissions...), privacy.AlwaysDenyRule()}
+}
+
+// rowScope is the SQL form of the rows of one type that a viewer may read; nil
+// means every row of the active organization.
+type rowScope func(v *Viewer) func(*sql.Selector)
+
+// scopedMutationPolicy is mutationPolicy for a type with a row scope: updates
+// and deletes are filtered by the same scope as queries before any rule can
+// allow, so a write on a row the viewer could not read matches nothing — ent
+// answers NOT_FOUND and nothing changes. Creates are decided by the domain
+// function that makes them.
+func scopedMutationPolicy(scope rowScope, permissions ...string) privacy.MutationPolicy {
+	return append(privacy.MutationPolicy{scopeWrites(scope)}, mutationPolicy(permissions...)...)
+}
+
+func scopeWrites(scope rowScope) privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, m entgen.Mutation) error {
+		if m.Op().Is(ent.OpCreate) {
+			return privacy.Skip
+		}
+		p := scope(FromContext(ctx))
+		if p == nil {
+			return privacy.Skip
+		}
+		w, ok := m.(interface{ WhereP(...func(*sql.Selector)) })
+		if !ok {
+			return privacy.Denyf("%T cannot be scoped", m)
+		}
+		w.WhereP(p)
+		return privacy.Skip
+	})
+}
+
+// nothing matches no row: the scope of a type the viewer may not read at all.
+func nothing(s *sql.Selector) { s.Where(sql.False()) }
+
+// without returns the scope that hides every row from viewers who lack a permission.
+func without(permission string) rowScope {
+	return func(v *Viewer) func(*sql.Selector) {
+		if v.Has(permission) {
+			return nil
+		}
+		return nothing
+	}
 }
 
 // denyWithout hides every row of a type from viewers who lack a permission; the
@@ -203,18 +248,41 @@ func OrganizationPolicy() ent.Policy {
 func MembershipPolicy() ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{privacy.MembershipQueryRuleFunc(func(ctx context.Context, q *entgen.MembershipQuery) error {
-			if v := FromContext(ctx); !v.Has(MembersView) {
-				q.Where(membership.ID(v.MembershipID))
+			if p := membersScope(FromContext(ctx)); p != nil {
+				q.Where(p)
 			}
 			return privacy.Skip
 		})},
-		Mutation: mutationPolicy(MembersManage, MembersInvite),
+		Mutation: scopedMutationPolicy(membersScope, MembersManage, MembersInvite, GroupsManage),
 	}
 }
 
-// RolePolicy: every member sees the roles; roles.manage changes them.
+func membersScope(v *Viewer) func(*sql.Selector) {
+	if v.Has(MembersView) {
+		return nil
+	}
+	return membership.ID(v.MembershipID)
+}
+
+// RolePolicy: every member sees the roles; roles.manage changes them, and only
+// custom roles within the editor's manages set unless the editor is an owner —
+// the domain function answers FORBIDDEN first; this filter holds the rule for
+// any other path.
 func RolePolicy() ent.Policy {
-	return privacy.Policy{Mutation: mutationPolicy(RolesManage)}
+	return privacy.Policy{Mutation: scopedMutationPolicy(editableRoles, RolesManage)}
+}
+
+func editableRoles(v *Viewer) func(*sql.Selector) {
+	if v.Owner() {
+		return nil
+	}
+	keys := make([]any, 0, len(v.manages))
+	for k := range v.manages {
+		keys = append(keys, k)
+	}
+	return func(s *sql.Selector) {
+		s.Where(sql.And(sql.EQ(s.C(role.FieldBuiltin), false), sql.In(s.C(role.FieldKey), keys...)))
+	}
 }
 
 // GroupPolicy: groups.view with group scope ALL sees every group; everyone else
@@ -222,13 +290,20 @@ func RolePolicy() ent.Policy {
 func GroupPolicy() ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{privacy.GroupQueryRuleFunc(func(ctx context.Context, q *entgen.GroupQuery) error {
-			if v := FromContext(ctx); !v.SeesAllGroups() {
-				q.Where(linkedTo(v))
+			if p := groupsScope(FromContext(ctx)); p != nil {
+				q.Where(p)
 			}
 			return privacy.Skip
 		})},
-		Mutation: mutationPolicy(GroupsManage),
+		Mutation: scopedMutationPolicy(groupsScope, GroupsManage),
 	}
+}
+
+func groupsScope(v *Viewer) func(*sql.Selector) {
+	if v.SeesAllGroups() {
+		return nil
+	}
+	return linkedTo(v)
 }
 
 // linkedTo selects the groups a membership is linked to, in SQL.
@@ -246,7 +321,7 @@ func linkedTo(v *Viewer) func(*sql.Selector) {
 func InvitationPolicy() ent.Policy {
 	return privacy.Policy{
 		Query:    privacy.QueryPolicy{denyWithout(MembersInvite)},
-		Mutation: mutationPolicy(MembersInvite, MembersImport),
+		Mutation: scopedMutationPolicy(without(MembersInvite), MembersInvite, MembersImport),
 	}
 }
 
@@ -256,35 +331,40 @@ func InvitationPolicy() ent.Policy {
 func MessagePolicy() ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{privacy.MessageQueryRuleFunc(func(ctx context.Context, q *entgen.MessageQuery) error {
-			v := FromContext(ctx)
-			if v.Has(MessagesViewAll) {
-				return privacy.Skip
+			if p := messagesScope(FromContext(ctx)); p != nil {
+				q.Where(p)
 			}
-			me := string(v.MembershipID)
-			q.Where(func(s *sql.Selector) {
-				in := func(table string, cols []string) *sql.Predicate {
-					t := sql.Table(table)
-					return sql.In(s.C(message.FieldID), sql.Select(t.C(cols[0])).From(t).Where(sql.EQ(t.C(cols[1]), me)))
-				}
-				toGroups := sql.Table(message.GroupsTable)
-				groupsSeen := sql.Select(toGroups.C(message.GroupsPrimaryKey[0])).From(toGroups)
-				if !v.SeesAllGroups() {
-					links := sql.Table(membership.GroupsTable)
-					groupsSeen.Where(sql.In(toGroups.C(message.GroupsPrimaryKey[1]),
-						sql.Select(links.C(membership.GroupsPrimaryKey[1])).From(links).
-							Where(sql.EQ(links.C(membership.GroupsPrimaryKey[0]), me))))
-				}
-				s.Where(sql.Or(
-					sql.EQ(s.C(message.FieldAuthorID), me),
-					sql.In(s.C(message.FieldID), groupsSeen),
-					in(message.RecipientsTable, message.RecipientsPrimaryKey),
-					in(message.CcTable, message.CcPrimaryKey),
-					in(message.BccTable, message.BccPrimaryKey),
-				))
-			})
 			return privacy.Skip
 		})},
-		Mutation: mutationPolicy(MessagesCompose, MessagesSend, MessagesApprove),
+		Mutation: scopedMutationPolicy(messagesScope, MessagesCompose, MessagesSend, MessagesApprove),
+	}
+}
+
+func messagesScope(v *Viewer) func(*sql.Selector) {
+	if v.Has(MessagesViewAll) {
+		return nil
+	}
+	me := string(v.MembershipID)
+	return func(s *sql.Selector) {
+		in := func(table string, cols []string) *sql.Predicate {
+			t := sql.Table(table)
+			return sql.In(s.C(message.FieldID), sql.Select(t.C(cols[0])).From(t).Where(sql.EQ(t.C(cols[1]), me)))
+		}
+		toGroups := sql.Table(message.GroupsTable)
+		groupsSeen := sql.Select(toGroups.C(message.GroupsPrimaryKey[0])).From(toGroups)
+		if !v.SeesAllGroups() {
+			links := sql.Table(membership.GroupsTable)
+			groupsSeen.Where(sql.In(toGroups.C(message.GroupsPrimaryKey[1]),
+				sql.Select(links.C(membership.GroupsPrimaryKey[1])).From(links).
+					Where(sql.EQ(links.C(membership.GroupsPrimaryKey[0]), me))))
+		}
+		s.Where(sql.Or(
+			sql.EQ(s.C(message.FieldAuthorID), me),
+			sql.In(s.C(message.FieldID), groupsSeen),
+			in(message.RecipientsTable, message.RecipientsPrimaryKey),
+			in(message.CcTable, message.CcPrimaryKey),
+			in(message.BccTable, message.BccPrimaryKey),
+		))
 	}
 }
 
@@ -293,7 +373,7 @@ func MessagePolicy() ent.Policy {
 func InvoicePolicy() ent.Policy {
 	return privacy.Policy{
 		Query:    privacy.QueryPolicy{denyWithout(InvoicesView)},
-		Mutation: mutationPolicy(InvoicesCreate, InvoicesRefund),
+		Mutation: scopedMutationPolicy(without(InvoicesView), InvoicesCreate, InvoicesRefund),
 	}
 }
 

@@ -102,7 +102,12 @@ func UpdateRole(ctx context.Context, client *ent.Client, id pulid.ID, in RoleInp
 			upd.SetDescription(*in.Description)
 		}
 		if in.Permissions != nil {
-			if err := v.CheckGive("permissions", in.Permissions); err != nil {
+			if err := access.Validate(in.Permissions); err != nil {
+				return errcode.Input("permissions", "%v", err)
+			}
+			// Only what is added must be the editor's own: removing a
+			// permission the editor lacks is no escalation.
+			if err := v.CheckGive("permissions", added(r.Permissions, in.Permissions)); err != nil {
 				return err
 			}
 			upd.SetPermissions(in.Permissions)
@@ -168,6 +173,9 @@ func getRole(ctx context.Context, tx *ent.Client, id pulid.ID) (*ent.Role, error
 	if r.Key == access.OwnerRole {
 		return nil, errcode.New(errcode.Forbidden, "the owner role cannot be changed or deleted")
 	}
+	if err := access.FromContext(ctx).CheckEditRole(r.Key, r.Builtin); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -188,6 +196,17 @@ func roleKeys(ctx context.Context, tx *ent.Client, ids []pulid.ID) ([]string, er
 		keys[i] = r.Key
 	}
 	return keys, nil
+}
+
+// added returns what next has that before lacks.
+func added(before, next []string) []string {
+	var out []string
+	for _, p := range next {
+		if !slices.Contains(before, p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func deref[T any](p *T) T {

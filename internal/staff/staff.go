@@ -39,9 +39,9 @@ func Lock(ctx context.Context, tx *ent.Client, org pulid.ID) error {
 
 // EnsureOwner fails with LAST_OWNER when the organization would have no active
 // owner once leaving (an owner about to be demoted, disabled or removed; "" for
-// none) stops being one. It is checked before who-may-manage-whom, so that the
-// answer about the last owner is the same whoever asks, and counted in the
-// system context: the rule holds whatever the actor may see.
+// none) stops being one. It is checked after who-may-manage-whom, so that an
+// actor who may not manage the member learns nothing about the owners, and
+// counted in the system context: the rule holds whatever the actor may see.
 func EnsureOwner(ctx context.Context, tx *ent.Client, org, leaving pulid.ID) error {
 	sys := access.SystemContext(ctx, "last owner rule")
 	n, err := tx.Membership.Query().Where(
@@ -128,13 +128,13 @@ func Update(ctx context.Context, client *ent.Client, id pulid.ID, in UpdateInput
 		if next.ID != current.ID {
 			newKey = next.Key
 		}
+		if err := v.CheckManage(access.MembersManage, m.ID, current.Key, newKey); err != nil {
+			return err
+		}
 		if newKey != "" && leavesOwnership(m, newKey) {
 			if err := EnsureOwner(ctx, tx, v.OrgID, m.ID); err != nil {
 				return err
 			}
-		}
-		if err := v.CheckManage(access.MembersManage, m.ID, current.Key, newKey); err != nil {
-			return err
 		}
 		upd := tx.Membership.UpdateOne(m)
 		data := map[string]any{}
@@ -221,13 +221,13 @@ func SetRole(ctx context.Context, client *ent.Client, ids []pulid.ID, roleID pul
 				out = append(out, m)
 				continue
 			}
+			if err := v.CheckManage(access.MembersManage, m.ID, m.Edges.Role.Key, next.Key); err != nil {
+				return err
+			}
 			if leavesOwnership(m, next.Key) {
 				if err := EnsureOwner(ctx, tx, v.OrgID, m.ID); err != nil {
 					return err
 				}
-			}
-			if err := v.CheckManage(access.MembersManage, m.ID, m.Edges.Role.Key, next.Key); err != nil {
-				return err
 			}
 			updated, err := tx.Membership.UpdateOne(m).SetRoleID(next.ID).Save(ctx)
 			if err != nil {
@@ -279,13 +279,13 @@ func change(ctx context.Context, client *ent.Client, id pulid.ID, action string,
 		if err != nil {
 			return err
 		}
+		if err := v.CheckManage(access.MembersManage, m.ID, m.Edges.Role.Key, ""); err != nil {
+			return err
+		}
 		if ends && leavesOwnership(m, "") {
 			if err := EnsureOwner(ctx, tx, v.OrgID, m.ID); err != nil {
 				return err
 			}
-		}
-		if err := v.CheckManage(access.MembersManage, m.ID, m.Edges.Role.Key, ""); err != nil {
-			return err
 		}
 		if out, err = apply(ctx, tx, m); err != nil {
 			return err
@@ -303,6 +303,11 @@ func Link(ctx context.Context, client *ent.Client, id pulid.ID, groupIDs []pulid
 	err := store.InTx(ctx, client, func(ctx context.Context, tx *ent.Client) error {
 		m, err := target(ctx, tx, id)
 		if err != nil {
+			return err
+		}
+		// Links widen what a member sees: the same who-may-manage-whom as a
+		// role change, and nobody links themselves.
+		if err := v.CheckManage(access.GroupsManage, m.ID, m.Edges.Role.Key, ""); err != nil {
 			return err
 		}
 		ids := dedupe(groupIDs)
