@@ -79,11 +79,6 @@ func (_q *AuditEventQuery) collectField(ctx context.Context, oneNode bool, opCtx
 				selectedFields = append(selectedFields, auditevent.FieldTargetType)
 				fieldSeen[auditevent.FieldTargetType] = struct{}{}
 			}
-		case "data":
-			if _, ok := fieldSeen[auditevent.FieldData]; !ok {
-				selectedFields = append(selectedFields, auditevent.FieldData)
-				fieldSeen[auditevent.FieldData] = struct{}{}
-			}
 		case "ip":
 			if _, ok := fieldSeen[auditevent.FieldIP]; !ok {
 				selectedFields = append(selectedFields, auditevent.FieldIP)

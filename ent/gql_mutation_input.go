@@ -4,14 +4,10 @@ package ent
 
 import (
 	"staffroom/ent/group"
-	"staffroom/ent/invoice"
-	"time"
 )
 
 // CreateGroupInput represents a mutation input for creating groups.
 type CreateGroupInput struct {
-	CreatedAt   *time.Time
-	UpdatedAt   *time.Time
 	Name        string
 	Kind        *group.Kind
 	Description *string
@@ -19,12 +15,6 @@ type CreateGroupInput struct {
 
 // Mutate applies the CreateGroupInput on the GroupMutation builder.
 func (i *CreateGroupInput) Mutate(m *GroupMutation) {
-	if v := i.CreatedAt; v != nil {
-		m.SetCreatedAt(*v)
-	}
-	if v := i.UpdatedAt; v != nil {
-		m.SetUpdatedAt(*v)
-	}
 	m.SetName(i.Name)
 	if v := i.Kind; v != nil {
 		m.SetKind(*v)
@@ -42,7 +32,6 @@ func (c *GroupCreate) SetInput(i CreateGroupInput) *GroupCreate {
 
 // UpdateGroupInput represents a mutation input for updating groups.
 type UpdateGroupInput struct {
-	UpdatedAt   *time.Time
 	Name        *string
 	Kind        *group.Kind
 	Description *string
@@ -50,9 +39,6 @@ type UpdateGroupInput struct {
 
 // Mutate applies the UpdateGroupInput on the GroupMutation builder.
 func (i *UpdateGroupInput) Mutate(m *GroupMutation) {
-	if v := i.UpdatedAt; v != nil {
-		m.SetUpdatedAt(*v)
-	}
 	if v := i.Name; v != nil {
 		m.SetName(*v)
 	}
@@ -78,30 +64,18 @@ func (c *GroupUpdateOne) SetInput(i UpdateGroupInput) *GroupUpdateOne {
 
 // CreateInvoiceInput represents a mutation input for creating invoices.
 type CreateInvoiceInput struct {
-	CreatedAt    *time.Time
-	UpdatedAt    *time.Time
 	Number       string
 	CustomerName string
 	AmountCents  int64
 	Currency     string
-	Status       *invoice.Status
 }
 
 // Mutate applies the CreateInvoiceInput on the InvoiceMutation builder.
 func (i *CreateInvoiceInput) Mutate(m *InvoiceMutation) {
-	if v := i.CreatedAt; v != nil {
-		m.SetCreatedAt(*v)
-	}
-	if v := i.UpdatedAt; v != nil {
-		m.SetUpdatedAt(*v)
-	}
 	m.SetNumber(i.Number)
 	m.SetCustomerName(i.CustomerName)
 	m.SetAmountCents(i.AmountCents)
 	m.SetCurrency(i.Currency)
-	if v := i.Status; v != nil {
-		m.SetStatus(*v)
-	}
 }
 
 // SetInput applies the change-set in the CreateInvoiceInput on the InvoiceCreate builder.

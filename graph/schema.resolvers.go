@@ -17,6 +17,7 @@ import (
 	"staffroom/ent/role"
 	"staffroom/ent/schema/pulid"
 	"staffroom/internal/access"
+	"staffroom/internal/audit"
 	"staffroom/internal/auth"
 	"staffroom/internal/errcode"
 	invitation1 "staffroom/internal/invitation"
@@ -29,6 +30,11 @@ import (
 
 	"entgo.io/contrib/entgql"
 )
+
+// Data is the resolver for the data field.
+func (r *auditEventResolver) Data(ctx context.Context, obj *ent.AuditEvent) (map[string]any, error) {
+	return audit.Redact(access.FromContext(ctx), obj.Action, obj.Data), nil
+}
 
 // Permissions is the resolver for the permissions field.
 func (r *membershipResolver) Permissions(ctx context.Context, obj *ent.Membership) ([]string, error) {

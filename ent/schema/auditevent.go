@@ -40,8 +40,10 @@ func (AuditEvent) Fields() []ent.Field {
 		// Exposed as targetId by schema.graphqls.
 		field.String("target_id").Default("").MaxLen(64).Immutable().
 			Annotations(entgql.Skip(entgql.SkipType)),
+		// Exposed as data by schema.graphqls, redacted key by key with the
+		// reader's permissions.
 		field.JSON("data", map[string]any{}).Optional().Immutable().
-			Annotations(entgql.Type("Map")),
+			Annotations(entgql.Type("Map"), entgql.Skip(entgql.SkipType)),
 		field.String("ip").Default("").MaxLen(64).Immutable(),
 		field.String("user_agent").Default("").MaxLen(512).Immutable(),
 		field.String("request_id").Default("").MaxLen(64).Immutable().

@@ -31,7 +31,10 @@ func (Invoice) Fields() []ent.Field {
 		field.Int64("amount_cents").NonNegative().
 			Annotations(entgql.OrderField("AMOUNT")),
 		field.String("currency").MinLen(3).MaxLen(3),
-		field.Enum("status").Values("OPEN", "CANCELLED", "REFUNDED").Default("OPEN"),
+		// The status changes only through cancelInvoice and refundInvoice, with
+		// their own permission.
+		field.Enum("status").Values("OPEN", "CANCELLED", "REFUNDED").Default("OPEN").
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput | entgql.SkipMutationUpdateInput)),
 		field.String("created_by_id").GoType(pulid.ID("")).Optional().Immutable().
 			Annotations(entgql.Skip(entgql.SkipAll)),
 	}

@@ -5,6 +5,7 @@ package mixin
 import (
 	"time"
 
+	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/mixin"
@@ -28,13 +29,17 @@ func (m ID) Fields() []ent.Field {
 	}
 }
 
+// serverOwned keeps a field out of the generated mutation inputs: the server
+// sets it, a client never does.
+var serverOwned = entgql.Skip(entgql.SkipMutationCreateInput | entgql.SkipMutationUpdateInput)
+
 // Time records when a row was created and last updated.
 type Time struct{ mixin.Schema }
 
 // Fields of the Time mixin.
 func (Time) Fields() []ent.Field {
 	return []ent.Field{
-		field.Time("created_at").Default(time.Now).Immutable(),
-		field.Time("updated_at").Default(time.Now).UpdateDefault(time.Now),
+		field.Time("created_at").Default(time.Now).Immutable().Annotations(serverOwned),
+		field.Time("updated_at").Default(time.Now).UpdateDefault(time.Now).Annotations(serverOwned),
 	}
 }
