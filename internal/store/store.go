@@ -18,6 +18,7 @@ import (
 	"modernc.org/sqlite"
 
 	"staffroom/ent"
+	"staffroom/internal/names"
 )
 
 func init() {
@@ -86,8 +87,10 @@ func Open(ctx context.Context, rawURL, dataDir string, opts Options) (*DB, error
 		dia = dialect.Postgres
 	}
 	counter := &Counter{Driver: entsql.OpenDB(dia, pool)}
+	client := ent.NewClient(ent.Driver(counter))
+	client.Use(names.Hook())
 	return &DB{
-		Client:  ent.NewClient(ent.Driver(counter)),
+		Client:  client,
 		SQL:     pool,
 		Dialect: dia,
 		Stats:   counter,
