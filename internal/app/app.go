@@ -45,20 +45,22 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger, opts Options) (*App,
 	mailer := opts.Mailer
 	switch {
 	case mailer != nil:
-	case cfg.SMTPURL != "":
+	case cfg.MailSender == config.MailSenderSMTP:
 		if mailer, err = mail.NewSMTPMailer(cfg.SMTPURL, cfg.MailFrom); err != nil {
 			return nil, err
 		}
 	default:
-		mailer = mail.LogMailer{Log: log}
+		mailer = mail.LogMailer{Log: log, ShowBody: cfg.Development()}
 	}
 	tokens := &auth.Tokens{Keys: keys, Issuer: cfg.Issuer, Audience: cfg.Audience, TTL: cfg.AccessTokenTTL}
 	authService := auth.NewService(db.Client, tokens, auth.Settings{
 		RefreshIdleTTL:     cfg.RefreshIdleTTL,
 		RefreshAbsoluteTTL: cfg.RefreshAbsoluteTTL,
 		LockoutDuration:    cfg.LockoutDuration,
-		PublicURL:          cfg.PublicURL,
-		Dialect:            db.Dialect,
+		// Password checks get a limit of their own, as many as session mutations.
+		PasswordChecksPerMinute: cfg.SessionRateLimit,
+		PublicURL:               cfg.PublicURL,
+		Dialect:                 db.Dialect,
 	}, log)
 
 	invitations := invitation.NewService(db.Client, authService, cfg.InvitationTTL, cfg.PublicURL)

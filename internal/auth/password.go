@@ -57,7 +57,7 @@ func argon2id(password, salt []byte, time, memory uint32, threads uint8, keyLen 
 	return argon2.IDKey(password, salt, time, memory, threads, keyLen)
 }
 
-// ErrMalformedHash is returned by VerifyPassword for a stored hash it cannot read.
+// ErrMalformedHash is returned by verifyPassword for a stored hash it cannot read.
 var ErrMalformedHash = errors.New("auth: malformed password hash")
 
 // HashPassword returns the Argon2id hash of password as a PHC string,
@@ -71,9 +71,11 @@ func HashPassword(password string) (string, error) {
 	return encodePHC(phc{memory: argonMemory, time: argonTime, threads: argonThreads, salt: salt, key: key}), nil
 }
 
-// VerifyPassword reports whether password matches the PHC string encoded,
+// verifyPassword reports whether password matches the PHC string encoded,
 // hashing with the parameters stored in it. Only a malformed hash is an error.
-func VerifyPassword(encoded, password string) (bool, error) {
+// It stays unexported: the one caller is Service.CheckPassword, which also
+// honours the lock, counts failures and limits each address.
+func verifyPassword(encoded, password string) (bool, error) {
 	h, err := decodePHC(encoded)
 	if err != nil {
 		return false, err
@@ -92,11 +94,11 @@ var dummyHash = sync.OnceValue(func() string {
 	return h
 })
 
-// VerifyDummyPassword does the work of VerifyPassword against a hash that
+// verifyDummyPassword does the work of verifyPassword against a hash that
 // matches nothing, so that a log-in with an unknown email takes as long as one
 // with a wrong password and does not reveal which addresses have accounts.
-func VerifyDummyPassword(password string) {
-	_, _ = VerifyPassword(dummyHash(), password)
+func verifyDummyPassword(password string) {
+	_, _ = verifyPassword(dummyHash(), password)
 }
 
 // CheckPasswordPolicy returns a BAD_USER_INPUT error on the password field when

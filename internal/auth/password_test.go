@@ -25,9 +25,9 @@ func TestHashPasswordRoundTrip(t *testing.T) {
 		{"Correct horse battery staple", false},
 		{"", false},
 	} {
-		got, err := VerifyPassword(hash, tc.password)
+		got, err := verifyPassword(hash, tc.password)
 		if err != nil || got != tc.want {
-			t.Errorf("VerifyPassword(%q) = %v, %v; want %v", tc.password, got, err, tc.want)
+			t.Errorf("verifyPassword(%q) = %v, %v; want %v", tc.password, got, err, tc.want)
 		}
 	}
 }
@@ -55,9 +55,9 @@ func TestVerifyPasswordUsesStoredParameters(t *testing.T) {
 	salt := []byte("0123456789abcdef")
 	h := phc{memory: 8 * 1024, time: 1, threads: 2, salt: salt}
 	h.key = argon2.IDKey([]byte("legacy password"), salt, h.time, h.memory, h.threads, 24)
-	ok, err := VerifyPassword(encodePHC(h), "legacy password")
+	ok, err := verifyPassword(encodePHC(h), "legacy password")
 	if err != nil || !ok {
-		t.Fatalf("VerifyPassword = %v, %v; want true", ok, err)
+		t.Fatalf("verifyPassword = %v, %v; want true", ok, err)
 	}
 }
 
@@ -84,15 +84,15 @@ var malformedHashes = []string{
 
 func TestVerifyPasswordRejectsMalformedHashes(t *testing.T) {
 	for _, hash := range malformedHashes {
-		ok, err := VerifyPassword(hash, "0123456789abcdef")
+		ok, err := verifyPassword(hash, "0123456789abcdef")
 		if ok || !errors.Is(err, ErrMalformedHash) {
-			t.Errorf("VerifyPassword(%q) = %v, %v; want ErrMalformedHash", hash, ok, err)
+			t.Errorf("verifyPassword(%q) = %v, %v; want ErrMalformedHash", hash, ok, err)
 		}
 	}
 }
 
 func TestVerifyDummyPassword(t *testing.T) {
-	VerifyDummyPassword("anything at all")
+	verifyDummyPassword("anything at all")
 	if _, err := decodePHC(dummyHash()); err != nil {
 		t.Fatalf("dummy hash: %v", err)
 	}
@@ -153,7 +153,7 @@ func BenchmarkVerifyPassword(b *testing.B) {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if _, err := VerifyPassword(hash, "correct horse battery staple"); err != nil {
+		if _, err := verifyPassword(hash, "correct horse battery staple"); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -5,16 +5,19 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"entgo.io/ent/dialect/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/mail"
 	"strings"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
+
 	"staffroom/ent"
 	"staffroom/ent/membership"
 	"staffroom/ent/passwordreset"
+	"staffroom/ent/predicate"
 	"staffroom/ent/schema/pulid"
 	"staffroom/ent/session"
 	"staffroom/ent/user"
@@ -38,6 +41,9 @@ type Settings struct {
 	// client racing itself) before reuse revokes the whole family.
 	ReuseGrace time.Duration
 	PublicURL  string
+	// PasswordChecksPerMinute is how many passwords one client address may
+	// have checked a minute; 0 turns the limit off.
+	PasswordChecksPerMinute int
 	// Dialect is the database's ("sqlite3" or "postgres"), for the one hand-built
 	// query: loading the viewer.
 	Dialect string
@@ -54,6 +60,10 @@ type Service struct {
 	settings Settings
 	log      *slog.Logger
 	now      func() time.Time
+	// passwordChecks limits password checks per client address, apart from
+	// the limit on session mutations, so that a path without that limit still
+	// has this one.
+	passwordChecks *RateLimiter
 }
 
 // NewService returns the identity service.
@@ -64,7 +74,8 @@ func NewService(client *ent.Client, tokens *Tokens, s Settings, log *slog.Logger
 	if s.ReuseGrace == 0 {
 		s.ReuseGrace = 10 * time.Second
 	}
-	return &Service{client: client, tokens: tokens, settings: s, log: log, now: time.Now}
+	return &Service{client: client, tokens: tokens, settings: s, log: log, now: time.Now,
+		passwordChecks: NewRateLimiter(s.PasswordChecksPerMinute)}
 }
 
 // Tokens returns the access token issuer and verifier.
@@ -128,23 +139,59 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*Session, error) 
 }
 
 // LogIn checks a password and signs the user in to organizationID, or to the
-// organization they used most recently. Failed attempts are counted before the
-// password is checked, so that parallel guesses cannot exceed the limit.
+// organization they used most recently.
 func (s *Service) LogIn(ctx context.Context, rawEmail, password string, organizationID pulid.ID) (*Session, error) {
-	sys := access.SystemContext(ctx, "log in")
 	email := strings.ToLower(strings.TrimSpace(rawEmail))
-	u, err := s.client.User.Query().Where(user.Email(email)).Only(sys)
+	u, err := s.CheckPassword(ctx, user.Email(email), password)
+	if err != nil {
+		return nil, err
+	}
+	sys := access.SystemContext(ctx, "log in")
+	org, err := s.chooseOrganization(sys, u.ID, organizationID)
+	if err != nil {
+		return nil, err
+	}
+	return s.startSession(sys, u.ID, org, "", time.Time{})
+}
+
+// errPasswordInTx refuses a check inside a transaction: a failure counted there
+// would roll back with the caller's work (and SQLite would wait on its own lock).
+var errPasswordInTx = errors.New("auth: a password is checked outside any transaction, so that failures stay counted")
+
+// CheckPassword is the one check of a password: logging in, accepting an
+// invitation with an existing login and changing the password all go through
+// it, so that none skips the per-address limit, the lock or the count of
+// failures. It returns the user the predicate names when password is theirs,
+// or RATE_LIMITED, ACCOUNT_LOCKED or INVALID_CREDENTIALS. Each answer costs one
+// password hash, whether the account exists, is locked or not. Failed attempts
+// are counted before the password is checked, in their own statements, so that
+// parallel guesses cannot exceed the limit and a caller's rollback cannot undo
+// them.
+func (s *Service) CheckPassword(ctx context.Context, who predicate.User, password string) (*ent.User, error) {
+	if ent.TxFromContext(ctx) != nil {
+		return nil, errPasswordInTx
+	}
+	if err := s.passwordChecks.Allow(requestmeta.FromContext(ctx).IP); err != nil {
+		return nil, err
+	}
+	sys := access.SystemContext(ctx, "check password")
+	u, err := s.client.User.Query().Where(who).Only(sys)
 	if ent.IsNotFound(err) {
-		VerifyDummyPassword(password)
+		verifyDummyPassword(password)
 		return nil, errInvalidCredentials
 	}
 	if err != nil {
-		return nil, fmt.Errorf("auth: log in: %w", err)
+		return nil, fmt.Errorf("auth: check password: %w", err)
 	}
 	if err := s.claimAttempt(sys, u); err != nil {
+		if errcode.Is(err, errcode.AccountLocked) {
+			// Hash all the same, so that a locked account answers no sooner
+			// than an open one.
+			verifyDummyPassword(password)
+		}
 		return nil, err
 	}
-	ok, err := VerifyPassword(u.PasswordHash, password)
+	ok, err := verifyPassword(u.PasswordHash, password)
 	if err != nil || !ok {
 		if err := s.recordFailure(sys, u.ID); err != nil {
 			return nil, err
@@ -152,13 +199,9 @@ func (s *Service) LogIn(ctx context.Context, rawEmail, password string, organiza
 		return nil, errInvalidCredentials
 	}
 	if err := s.client.User.UpdateOneID(u.ID).SetFailedLogins(0).ClearLockedAt().Exec(sys); err != nil {
-		return nil, fmt.Errorf("auth: log in: %w", err)
+		return nil, fmt.Errorf("auth: check password: %w", err)
 	}
-	org, err := s.chooseOrganization(sys, u.ID, organizationID)
-	if err != nil {
-		return nil, err
-	}
-	return s.startSession(sys, u.ID, org, "", time.Time{})
+	return u, nil
 }
 
 // claimAttempt counts a login attempt, refusing it when the account is locked.
@@ -379,20 +422,20 @@ func (s *Service) SwitchOrganization(ctx context.Context, v *access.Viewer, org 
 	return s.startSession(sys, v.UserID, chosen, sess.FamilyID, sess.FamilyStartedAt)
 }
 
-// ChangePassword checks the current password, sets a new one and revokes every
-// other session of the user.
+// ChangePassword checks the current password (a wrong one counts towards the
+// lock), sets a new one and revokes every other session of the user.
 func (s *Service) ChangePassword(ctx context.Context, v *access.Viewer, current, next string) error {
-	sys := access.SystemContext(ctx, "change password")
-	u, err := s.client.User.Get(sys, v.UserID)
-	if err != nil {
-		return fmt.Errorf("auth: change password: %w", err)
-	}
-	if ok, err := VerifyPassword(u.PasswordHash, current); err != nil || !ok {
+	_, err := s.CheckPassword(ctx, user.ID(v.UserID), current)
+	if errcode.Is(err, errcode.InvalidCredentials) {
 		return errcode.Input("currentPassword", "the current password is incorrect")
+	}
+	if err != nil {
+		return err
 	}
 	if err := CheckPasswordPolicy(next); err != nil {
 		return err
 	}
+	sys := access.SystemContext(ctx, "change password")
 	sess, err := s.client.Session.Get(sys, v.SessionID)
 	if err != nil {
 		return fmt.Errorf("auth: change password: %w", err)

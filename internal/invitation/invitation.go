@@ -346,6 +346,13 @@ type AcceptInput struct {
 func (s *Service) Accept(ctx context.Context, in AcceptInput) (*auth.Session, error) {
 	sys := access.SystemContext(ctx, "accept invitation")
 	v := access.FromContext(ctx)
+	var proven pulid.ID
+	if v == nil {
+		var err error
+		if proven, err = s.proveLogin(ctx, in); err != nil {
+			return nil, err
+		}
+	}
 	var userID, org pulid.ID
 	err := store.InTx(sys, s.client, func(ctx context.Context, tx *ent.Client) error {
 		inv, err := s.find(ctx, tx, in.Token)
@@ -365,7 +372,7 @@ func (s *Service) Accept(ctx context.Context, in AcceptInput) (*auth.Session, er
 		if err := s.checkInviter(ctx, tx, inv); err != nil {
 			return err
 		}
-		u, err := s.accepter(ctx, tx, inv, v, in)
+		u, err := s.accepter(ctx, tx, inv, v, proven, in)
 		if err != nil {
 			return err
 		}
@@ -425,9 +432,39 @@ func (s *Service) checkInviter(ctx context.Context, tx *ent.Client, inv *ent.Inv
 	return nil
 }
 
+// proveLogin checks the password of the login that an invitation's email has
+// already, and returns its id, or "" when there is none yet. It runs before the
+// acceptance's transaction, through auth's one password check, so that a wrong
+// password counts towards the lock even though the acceptance then rolls back,
+// and a locked login cannot be signed in here.
+func (s *Service) proveLogin(ctx context.Context, in AcceptInput) (pulid.ID, error) {
+	sys := access.SystemContext(ctx, "accept invitation")
+	inv, err := s.find(sys, s.client, in.Token)
+	if err != nil {
+		return "", err
+	}
+	exists, err := s.client.User.Query().Where(user.Email(inv.Email)).Exist(sys)
+	if err != nil || !exists {
+		return "", err
+	}
+	u, err := s.auth.CheckPassword(ctx, user.Email(inv.Email), in.Password)
+	if errcode.Is(err, errcode.InvalidCredentials) {
+		return "", errWrongPassword(inv.Email)
+	}
+	if err != nil {
+		return "", err
+	}
+	return u.ID, nil
+}
+
+func errWrongPassword(email string) error {
+	return errcode.New(errcode.InvalidCredentials, "you already have a login with %s: give its password, or sign in first", email)
+}
+
 // accepter returns the user who accepts: the signed-in one (whose email must be
-// the invitation's), an existing login proved by its password, or a new one.
-func (s *Service) accepter(ctx context.Context, tx *ent.Client, inv *ent.Invitation, v *access.Viewer, in AcceptInput) (*ent.User, error) {
+// the invitation's), the existing login whose password proveLogin checked, or a
+// new one.
+func (s *Service) accepter(ctx context.Context, tx *ent.Client, inv *ent.Invitation, v *access.Viewer, proven pulid.ID, in AcceptInput) (*ent.User, error) {
 	if v != nil {
 		u, err := tx.User.Get(ctx, v.UserID)
 		if err != nil {
@@ -441,9 +478,9 @@ func (s *Service) accepter(ctx context.Context, tx *ent.Client, inv *ent.Invitat
 	}
 	u, err := tx.User.Query().Where(user.Email(inv.Email)).Only(ctx)
 	if err == nil {
-		ok, verr := auth.VerifyPassword(u.PasswordHash, in.Password)
-		if verr != nil || !ok {
-			return nil, errcode.New(errcode.InvalidCredentials, "you already have a login with %s: give its password, or sign in first", inv.Email)
+		// A login created since the check was never proved.
+		if u.ID != proven {
+			return nil, errWrongPassword(inv.Email)
 		}
 		return u, nil
 	}

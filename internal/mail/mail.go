@@ -1,11 +1,12 @@
-// Package mail provides the Mailer that Staffroom's emails go through: SMTP in
-// production, and in development a mailer that writes each email to the log.
+// Package mail provides the Mailer that Staffroom's emails go through: SMTP, or
+// a mailer that writes each email to the log (its body in development only).
 package mail
 
 import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 )
 
@@ -31,15 +32,35 @@ type Mailer interface {
 	Send(ctx context.Context, m Message) error
 }
 
-// LogMailer writes emails to the log instead of sending them (development).
+// LogMailer writes emails to the log instead of sending them. Bodies carry
+// invitation and password-reset links, which give whoever reads them an
+// account, so a body is logged only when ShowBody is set (development).
 type LogMailer struct {
-	Log *slog.Logger
+	Log      *slog.Logger
+	ShowBody bool
 }
 
 // Send logs the email.
 func (l LogMailer) Send(ctx context.Context, m Message) error {
+	if !l.ShowBody {
+		l.Log.InfoContext(ctx, "email (not sent: STAFFROOM_MAIL_SENDER=log; body not logged)",
+			"to", m.To, "subject", redactLinks(m.Subject))
+		return nil
+	}
 	l.Log.InfoContext(ctx, "email (not sent: no STAFFROOM_SMTP_URL)", "to", m.To, "subject", m.Subject, "text", m.Text)
 	return nil
+}
+
+// redactLinks hides every word of s that holds a link or a token: an
+// organization's invitation template may put the link in the subject.
+func redactLinks(s string) string {
+	words := strings.Fields(s)
+	for i, w := range words {
+		if strings.Contains(w, "://") || strings.Contains(strings.ToLower(w), "token") {
+			words[i] = "[redacted]"
+		}
+	}
+	return strings.Join(words, " ")
 }
 
 // Recorder keeps the emails it is given, for tests.
