@@ -16,9 +16,11 @@ import (
 
 // Limits bound what one GraphQL request may ask for.
 type Limits struct {
-	Complexity int // the cost of the selected fields, lists weighted by their page size
-	Depth      int // nesting of selection sets
-	Tokens     int // lexer tokens of the document: caps aliases and huge queries before parsing
+	Complexity int // the cost of the selected fields, lists weighted by their page size or cap
+	// ResponseBytes caps the data of one response; 0 leaves it unbounded.
+	ResponseBytes int
+	Depth         int // nesting of selection sets
+	Tokens        int // lexer tokens of the document: caps aliases and huge queries before parsing
 }
 
 // HandlerOptions configure the GraphQL HTTP handler.
@@ -42,18 +44,24 @@ type HandlerOptions struct {
 func NewHandler(schema graphql.ExecutableSchema, o HandlerOptions) *handler.Server {
 	srv := handler.New(schema)
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(httpTransport{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(o.Limits.Tokens)
 	srv.SetDisableSuggestion(!o.Suggestions)
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
 	}
-	srv.Use(extension.FixedComplexityLimit(o.Limits.Complexity))
+	srv.Use(&complexityLimit{limit: o.Limits.Complexity})
+	srv.AroundFields(capLists)
 	srv.Use(depthLimit(o.Limits.Depth))
+	srv.Use(newGuardArguments(schema.Schema()))
+	srv.Use(&inputCheck{introspection: o.Introspection})
 	if o.TxOpener != nil {
 		srv.Use(entgql.Transactioner{TxOpener: o.TxOpener, SkipTxFunc: hasSelfTransacting})
+	}
+	if o.Limits.ResponseBytes > 0 {
+		// After the transaction, so that it runs inside it: a refused answer undoes its mutation.
+		srv.AroundResponses(limitResponse(o.Limits.ResponseBytes))
 	}
 	srv.SetErrorPresenter(presentError(o.Logger))
 	srv.SetRecoverFunc(recoverPanic(o.Logger))
@@ -73,7 +81,10 @@ func NewHandler(schema graphql.ExecutableSchema, o HandlerOptions) *handler.Serv
 	return srv
 }
 
-// depthLimit refuses operations nested deeper than max selection sets.
+// depthLimit refuses operations nested deeper than max selection sets. The depth
+// is the number of selection sets nested inside the operation's own, as
+// graphql-depth-limit counts it: `{ viewer { user { id } } }` is 2 deep, and
+// graphql-js's standard introspection query 14.
 type depthLimit int
 
 var _ interface {
@@ -87,7 +98,7 @@ func (d depthLimit) MutateOperationContext(_ context.Context, oc *graphql.Operat
 	if oc.Operation == nil {
 		return nil
 	}
-	if depth := selectionDepth(oc.Operation.SelectionSet, 0, int(d)); depth > int(d) {
+	if depth := selectionDepth(oc.Operation.SelectionSet, map[string]int{}); depth > int(d) {
 		err := gqlerror.Errorf("operation is nested %d levels deep; the limit is %d", depth, int(d))
 		err.Extensions = map[string]any{"code": "BAD_USER_INPUT"}
 		return err
@@ -95,29 +106,30 @@ func (d depthLimit) MutateOperationContext(_ context.Context, oc *graphql.Operat
 	return nil
 }
 
-// selectionDepth returns the depth of a selection set, stopping once past limit so
-// that a hostile document cannot make the walk expensive.
-func selectionDepth(set ast.SelectionSet, depth, limit int) int {
-	if len(set) == 0 || depth > limit {
-		return depth
-	}
-	deepest := depth
+// selectionDepth returns how many selection sets nest inside set. Each fragment
+// is measured once (fragments maps its name to its depth), so that a document
+// spreading fragments many times costs its size, not the size of its expansion;
+// validation has refused cycles already.
+func selectionDepth(set ast.SelectionSet, fragments map[string]int) int {
+	deepest := 0
 	for _, sel := range set {
-		var child ast.SelectionSet
 		switch s := sel.(type) {
 		case *ast.Field:
-			child = s.SelectionSet
-			if len(child) == 0 {
-				deepest = max(deepest, depth+1)
+			if len(s.SelectionSet) > 0 {
+				deepest = max(deepest, 1+selectionDepth(s.SelectionSet, fragments))
+			}
+		case *ast.InlineFragment:
+			deepest = max(deepest, selectionDepth(s.SelectionSet, fragments))
+		case *ast.FragmentSpread:
+			if s.Definition == nil {
 				continue
 			}
-			deepest = max(deepest, selectionDepth(child, depth+1, limit))
-		case *ast.InlineFragment:
-			deepest = max(deepest, selectionDepth(s.SelectionSet, depth, limit))
-		case *ast.FragmentSpread:
-			if s.Definition != nil {
-				deepest = max(deepest, selectionDepth(s.Definition.SelectionSet, depth, limit))
+			depth, ok := fragments[s.Name]
+			if !ok {
+				depth = selectionDepth(s.Definition.SelectionSet, fragments)
+				fragments[s.Name] = depth
 			}
+			deepest = max(deepest, depth)
 		}
 	}
 	return deepest
