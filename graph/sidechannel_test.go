@@ -76,7 +76,9 @@ func TestGuardedFieldsHaveNoSideChannel(t *testing.T) {
 		}
 		perms := map[string]map[string]bool{}
 		for name, m := range readers {
-			var out struct{ Viewer struct{ Permissions []string } }
+			var out struct {
+				Viewer struct{ Permissions []string }
+			}
 			s.MustDo(t, m.Token, `{ viewer { permissions } }`, nil).Decode(t, &out)
 			perms[name] = map[string]bool{}
 			for _, p := range out.Viewer.Permissions {
@@ -84,7 +86,9 @@ func TestGuardedFieldsHaveNoSideChannel(t *testing.T) {
 			}
 		}
 		var roles struct {
-			Viewer struct{ Organization struct{ Roles []struct{ ID, Key string } } }
+			Viewer struct {
+				Organization struct{ Roles []struct{ ID, Key string } }
+			}
 		}
 		s.MustDo(t, owner, `{ viewer { organization { roles { id key } } } }`, nil).Decode(t, &roles)
 		vars := map[string]any{}
