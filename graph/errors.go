@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"staffroom/ent"
@@ -17,26 +19,76 @@ import (
 
 // presentError is the one place where errors become what a client sees: a stable
 // code in extensions.code and a message that never carries SQL, stack traces or
-// request bodies. Unexpected errors are logged here, once, with their cause.
+// request bodies. Unexpected errors are logged here, once, with their cause, at
+// ERROR; bad requests at WARN, without a stack.
 func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 		code, message, field := classify(err)
 		if code == "" {
 			// Errors of the GraphQL layer itself (parse, validation, variable
-			// coercion) carry their own safe message and code.
-			if gqlErr.Extensions == nil || gqlErr.Extensions["code"] == nil {
-				setCode(gqlErr, errcode.BadUserInput, "")
-			}
-			return gqlErr
+			// coercion, the limits, inputCheck) carry their own safe message.
+			code, field = layerCode(gqlErr)
+			message = gqlErr.Message
+		} else if arg := argumentPath(ctx, gqlErr); code == errcode.Internal && arg != "" {
+			// An argument that did not decode: inputCheck refuses most of these
+			// before execution; this covers any scalar it does not know.
+			code, message, field = errcode.BadUserInput, "invalid value for "+arg, arg
 		}
-		if code == errcode.Internal {
+		switch code {
+		case errcode.Internal:
 			log.ErrorContext(ctx, "request failed", "path", gqlErr.Path.String(), "err", err)
+		case errcode.BadUserInput, errcode.ParseFailed, errcode.ValidationFailed, errcode.IntrospectionDisabled:
+			log.WarnContext(ctx, "request refused", "code", string(code), "field", field, "path", gqlErr.Path.String(), "message", message)
 		}
 		gqlErr.Message = message
 		setCode(gqlErr, code, field)
 		return gqlErr
 	}
+}
+
+// layerCode returns the code and field of an error made by gqlgen, entgql or
+// one of the handler's extensions. entgql's INVALID_PAGINATION becomes
+// BAD_USER_INPUT, the code every other paging error has.
+func layerCode(e *gqlerror.Error) (errcode.Code, string) {
+	code, _ := e.Extensions["code"].(string)
+	field, _ := e.Extensions["field"].(string)
+	switch {
+	case code == "INVALID_PAGINATION" && strings.HasPrefix(e.Message, "`last`"):
+		return errcode.BadUserInput, "last"
+	case code == "INVALID_PAGINATION":
+		return errcode.BadUserInput, "first"
+	case code == "":
+		return errcode.BadUserInput, field
+	}
+	return errcode.Code(code), field
+}
+
+// argumentPath returns the path of the argument at fault (after, where.createdAtGT)
+// when err was raised while decoding the arguments of the current field, and ""
+// for errors of the field itself.
+func argumentPath(ctx context.Context, e *gqlerror.Error) string {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || e.Err == nil {
+		return ""
+	}
+	own := len(fc.Path())
+	if len(e.Path) <= own {
+		return ""
+	}
+	var b strings.Builder
+	for _, el := range e.Path[own:] {
+		switch el := el.(type) {
+		case ast.PathName:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(string(el))
+		case ast.PathIndex:
+			fmt.Fprintf(&b, "[%d]", int(el))
+		}
+	}
+	return b.String()
 }
 
 func setCode(e *gqlerror.Error, code errcode.Code, field string) {

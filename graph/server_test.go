@@ -101,7 +101,7 @@ func TestHTTPLimits(t *testing.T) {
 		}
 	})
 	t.Run("deep nesting exceeds the depth limit", func(t *testing.T) {
-		deep := "{ __schema { types { fields { type " + strings.Repeat("{ ofType ", 10) + "{ name }" + strings.Repeat(" }", 10) + " } } } }"
+		deep := "{ __schema { types { fields { type " + strings.Repeat("{ ofType ", 12) + "{ name }" + strings.Repeat(" }", 12) + " } } } }"
 		r := s.Do(t, "", deep, nil)
 		if len(r.Errors) == 0 || !strings.Contains(r.Errors[0].Message, "nested") {
 			t.Errorf("errors = %+v", r.Errors)

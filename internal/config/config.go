@@ -66,7 +66,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	b.duration(&c.ShutdownTimeout, "shutdown-timeout", "STAFFROOM_SHUTDOWN_TIMEOUT", "10s", "time given to requests in flight at shutdown")
 	b.int64(&c.MaxBodyBytes, "max-body-bytes", "STAFFROOM_MAX_BODY_BYTES", "1048576", "largest request body; larger ones get 413")
 	b.integer(&c.ComplexityLimit, "complexity-limit", "STAFFROOM_COMPLEXITY_LIMIT", "5000", "largest query complexity")
-	b.integer(&c.DepthLimit, "depth-limit", "STAFFROOM_DEPTH_LIMIT", "12", "deepest selection nesting")
+	b.integer(&c.DepthLimit, "depth-limit", "STAFFROOM_DEPTH_LIMIT", "15", "deepest selection nesting (the standard introspection query is 14 deep)")
 	b.integer(&c.TokenLimit, "token-limit", "STAFFROOM_TOKEN_LIMIT", "1000", "most lexer tokens in one query document")
 	b.integer(&c.DBMaxOpenConns, "db-max-open-conns", "STAFFROOM_DB_MAX_OPEN_CONNS", "32", "database pool size")
 	b.integer(&c.DBMaxIdleConns, "db-max-idle-conns", "STAFFROOM_DB_MAX_IDLE_CONNS", "32", "idle connections kept in the pool (a connection closed when idle is reopened on the next burst)")

@@ -26,6 +26,20 @@ const (
 	Internal           Code = "INTERNAL"
 )
 
+// The codes of requests refused before any resolver runs, besides
+// BAD_USER_INPUT (bad arguments, variables or request bodies) and
+// COMPLEXITY_LIMIT.
+const (
+	// IntrospectionDisabled answers an operation that selects __schema or
+	// __type where introspection is off (production, unless turned on).
+	IntrospectionDisabled Code = "INTROSPECTION_DISABLED"
+	// ParseFailed answers a document that is not GraphQL; gqlgen sets it.
+	ParseFailed Code = "GRAPHQL_PARSE_FAILED"
+	// ValidationFailed answers a document that does not fit the schema, or
+	// variables that do not fit their types; gqlgen sets it.
+	ValidationFailed Code = "GRAPHQL_VALIDATION_FAILED"
+)
+
 // Error is an error with a code and a message meant for the client. Field names
 // the input field at fault, for BAD_USER_INPUT. Err is the internal cause: it is
 // logged, never sent.

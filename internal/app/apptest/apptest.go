@@ -43,6 +43,13 @@ type Server struct {
 // (for example STAFFROOM_LOCKOUT_DURATION).
 func New(t testing.TB, d storetest.Dialect, env ...string) *Server {
 	t.Helper()
+	return NewLogged(t, d, nil, env...)
+}
+
+// NewLogged is New with the server's log, every level, written to w as text
+// (nil: discarded, or at WARN in the test's output with -v).
+func NewLogged(t testing.TB, d storetest.Dialect, w io.Writer, env ...string) *Server {
+	t.Helper()
 	db := storetest.Open(t, d)
 	vars := map[string]string{"STAFFROOM_DATA_DIR": t.TempDir()}
 	for _, kv := range env {
@@ -57,6 +64,9 @@ func New(t testing.TB, d storetest.Dialect, env ...string) *Server {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	if w != nil {
+		log = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	a, err := app.New(cfg, db, log, app.Options{Mailer: rec})
 	if err != nil {
