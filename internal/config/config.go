@@ -44,7 +44,18 @@ type Config struct {
 	InvitationTTL time.Duration
 	SMTPURL       string
 	MailFrom      string
+	// MailSender is how emails leave: MailSenderSMTP or MailSenderLog. Load
+	// settles it, so it is never empty after.
+	MailSender string
 }
+
+// The mail senders that STAFFROOM_MAIL_SENDER chooses between.
+const (
+	MailSenderSMTP = "smtp"
+	// MailSenderLog writes emails to the log: in full in development, without
+	// their body (which carries links and tokens) in production.
+	MailSenderLog = "log"
+)
 
 // Development reports whether the server runs in development mode.
 func (c Config) Development() bool { return c.Env == "development" }
@@ -80,10 +91,11 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	b.duration(&c.RefreshIdleTTL, "refresh-idle-ttl", "STAFFROOM_REFRESH_IDLE_TTL", "168h", "a refresh token unused this long expires")
 	b.duration(&c.RefreshAbsoluteTTL, "refresh-absolute-ttl", "STAFFROOM_REFRESH_ABSOLUTE_TTL", "720h", "a login expires this long after it started, whatever its use")
 	b.duration(&c.LockoutDuration, "lockout-duration", "STAFFROOM_LOCKOUT_DURATION", "15m", "how long an account stays locked after 3 failed logins; 0 locks until unlocked")
-	b.integer(&c.SessionRateLimit, "session-rate-limit", "STAFFROOM_SESSION_RATE_LIMIT", "20", "session mutations (log in, sign up, reset…) allowed per IP per minute")
+	b.integer(&c.SessionRateLimit, "session-rate-limit", "STAFFROOM_SESSION_RATE_LIMIT", "20", "session mutations (log in, sign up, reset…) allowed per IP per minute, and apart from them password checks")
 	b.duration(&c.InvitationTTL, "invitation-ttl", "STAFFROOM_INVITATION_TTL", "168h", "how long an invitation link stays valid")
-	b.str(&c.SMTPURL, "smtp-url", "STAFFROOM_SMTP_URL", "", "smtp://user:pass@host:port to send email; empty logs emails instead")
+	b.str(&c.SMTPURL, "smtp-url", "STAFFROOM_SMTP_URL", "", "smtp://user:pass@host:port to send email; empty logs emails instead (in production only with STAFFROOM_MAIL_SENDER=log)")
 	b.str(&c.MailFrom, "mail-from", "STAFFROOM_MAIL_FROM", "Staffroom <no-reply@staffroom.local>", "sender of emails")
+	b.str(&c.MailSender, "mail-sender", "STAFFROOM_MAIL_SENDER", "", "smtp or log (default: smtp when STAFFROOM_SMTP_URL is set, else log, which production must choose explicitly)")
 	if b.err != nil {
 		return c, b.err
 	}
@@ -103,12 +115,40 @@ func (c *Config) finish(fs *flag.FlagSet) error {
 	if !c.Development() && c.SigningKeyFile == "" {
 		return fmt.Errorf("config: STAFFROOM_SIGNING_KEY_FILE is required in production")
 	}
+	if err := c.settleMailSender(); err != nil {
+		return err
+	}
 	// Unset switches follow the environment: on in development, off in production.
 	if fs.Lookup("graphiql").Value.String() == "" {
 		c.GraphiQL = c.Development()
 	}
 	if fs.Lookup("introspection").Value.String() == "" {
 		c.Introspection = c.Development()
+	}
+	return nil
+}
+
+// settleMailSender chooses the mail sender. Production never falls back to the
+// log on its own: emails that silently go nowhere look like a working server.
+func (c *Config) settleMailSender() error {
+	switch c.MailSender {
+	case MailSenderSMTP:
+		if c.SMTPURL == "" {
+			return fmt.Errorf("config: STAFFROOM_MAIL_SENDER=smtp needs STAFFROOM_SMTP_URL")
+		}
+	case MailSenderLog:
+	case "":
+		switch {
+		case c.SMTPURL != "":
+			c.MailSender = MailSenderSMTP
+		case c.Development():
+			c.MailSender = MailSenderLog
+		default:
+			return fmt.Errorf("config: production needs STAFFROOM_SMTP_URL to send email, " +
+				"or STAFFROOM_MAIL_SENDER=log to write emails to the log (without their body) instead")
+		}
+	default:
+		return fmt.Errorf("config: STAFFROOM_MAIL_SENDER must be smtp or log, not %q", c.MailSender)
 	}
 	return nil
 }
