@@ -82,7 +82,13 @@ func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, oc)
-	writeResponse(w, http.StatusOK, responses(ctx))
+	resp := responses(ctx)
+	if resp != nil && resp.Data == nil {
+		// Execution began: the data entry is there, null when an error
+		// (or the transaction wrapper, which drops data on error) left none.
+		resp.Data = json.RawMessage("null")
+	}
+	writeResponse(w, http.StatusOK, resp)
 }
 
 // responseMedia picks the response media type from an Accept header: JSON
