@@ -31,17 +31,18 @@ type Deps struct {
 	Invitations *invitation.Service
 }
 
-// NewSchema returns the executable schema wired to its dependencies.
+// NewSchema returns the executable schema wired to its dependencies, priced by
+// the cost rules of complexity.go.
 func NewSchema(d Deps) graphql.ExecutableSchema {
 	r := &Resolver{client: d.Client, auth: d.Auth, limiter: d.Limiter, invitations: d.Invitations}
-	return NewExecutableSchema(Config{
+	return withCosts(NewExecutableSchema(Config{
 		Resolvers: r,
 		Directives: DirectiveRoot{
 			HasPermission: hasPermission,
 			Authenticated: authenticated,
 			Throttled:     r.throttled,
 		},
-	})
+	}))
 }
 
 // db returns the client to use: the mutation's transaction when there is one.

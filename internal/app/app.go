@@ -80,9 +80,10 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger, opts Options) (*App,
 	})
 	gql := graph.NewHandler(schema, graph.HandlerOptions{
 		Limits: graph.Limits{
-			Complexity: cfg.ComplexityLimit,
-			Depth:      cfg.DepthLimit,
-			Tokens:     cfg.TokenLimit,
+			Complexity:    cfg.ComplexityLimit,
+			ResponseBytes: cfg.MaxResponseBytes,
+			Depth:         cfg.DepthLimit,
+			Tokens:        cfg.TokenLimit,
 		},
 		Introspection: cfg.Introspection,
 		Suggestions:   cfg.Development(),

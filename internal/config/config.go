@@ -27,6 +27,7 @@ type Config struct {
 	DepthLimit       int
 	TokenLimit       int
 	DBMaxOpenConns   int
+	MaxResponseBytes int
 	DBMaxIdleConns   int
 	DBStatementCache int
 	TrustedProxies   string
@@ -76,7 +77,8 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	b.duration(&c.RequestTimeout, "request-timeout", "STAFFROOM_REQUEST_TIMEOUT", "15s", "time limit of one request")
 	b.duration(&c.ShutdownTimeout, "shutdown-timeout", "STAFFROOM_SHUTDOWN_TIMEOUT", "10s", "time given to requests in flight at shutdown")
 	b.int64(&c.MaxBodyBytes, "max-body-bytes", "STAFFROOM_MAX_BODY_BYTES", "1048576", "largest request body; larger ones get 413")
-	b.integer(&c.ComplexityLimit, "complexity-limit", "STAFFROOM_COMPLEXITY_LIMIT", "5000", "largest query complexity")
+	b.integer(&c.ComplexityLimit, "complexity-limit", "STAFFROOM_COMPLEXITY_LIMIT", "10000", "largest query complexity")
+	b.integer(&c.MaxResponseBytes, "max-response-bytes", "STAFFROOM_MAX_RESPONSE_BYTES", "4194304", "largest response data; a larger one is replaced by a COMPLEXITY_LIMIT error")
 	b.integer(&c.DepthLimit, "depth-limit", "STAFFROOM_DEPTH_LIMIT", "15", "deepest selection nesting (the standard introspection query is 14 deep)")
 	b.integer(&c.TokenLimit, "token-limit", "STAFFROOM_TOKEN_LIMIT", "1000", "most lexer tokens in one query document")
 	b.integer(&c.DBMaxOpenConns, "db-max-open-conns", "STAFFROOM_DB_MAX_OPEN_CONNS", "32", "database pool size")
@@ -109,7 +111,7 @@ func (c *Config) finish(fs *flag.FlagSet) error {
 	if c.Env != "development" && c.Env != "production" {
 		return fmt.Errorf("config: STAFFROOM_ENV must be development or production, not %q", c.Env)
 	}
-	if c.MaxBodyBytes <= 0 || c.ComplexityLimit <= 0 || c.DepthLimit <= 0 || c.TokenLimit <= 0 {
+	if c.MaxBodyBytes <= 0 || c.ComplexityLimit <= 0 || c.MaxResponseBytes <= 0 || c.DepthLimit <= 0 || c.TokenLimit <= 0 {
 		return fmt.Errorf("config: limits must be positive")
 	}
 	if !c.Development() && c.SigningKeyFile == "" {

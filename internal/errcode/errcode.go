@@ -23,6 +23,7 @@ const (
 	AccountLocked      Code = "ACCOUNT_LOCKED"
 	InvitationInvalid  Code = "INVITATION_INVALID"
 	RateLimited        Code = "RATE_LIMITED"
+	ComplexityLimit    Code = "COMPLEXITY_LIMIT"
 	Internal           Code = "INTERNAL"
 )
 
