@@ -16,6 +16,7 @@ import (
 	"staffroom/internal/config"
 	"staffroom/internal/invitation"
 	"staffroom/internal/mail"
+	"staffroom/internal/metrics"
 	"staffroom/internal/outbox"
 	"staffroom/internal/requestmeta"
 	"staffroom/internal/store"
@@ -29,6 +30,9 @@ type App struct {
 	Auth    *auth.Service
 	// Outbox delivers queued emails; Run it in the background.
 	Outbox *outbox.Worker
+	// Metrics serves /metrics when it has an address of its own
+	// (STAFFROOM_METRICS_ADDR); nil otherwise.
+	Metrics http.Handler
 }
 
 // Options replace parts of the assembly; tests record emails instead of sending them.
@@ -63,10 +67,17 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger, opts Options) (*App,
 		Dialect:                 db.Dialect,
 	}, log)
 
+	var m *metrics.Metrics
+	if cfg.Metrics {
+		m = metrics.New(db, log)
+	}
 	invitations := invitation.NewService(db.Client, authService, cfg.InvitationTTL, cfg.PublicURL)
 	worker := &outbox.Worker{
 		Client: db.Client, Dialect: db.Dialect, Mailer: mailer, Log: log,
 		OnDelivered: func(ctx context.Context, e *ent.OutboxEmail, status outboxemail.Status) {
+			if m != nil {
+				m.OutboxDelivered(status)
+			}
 			if err := invitation.SetDelivery(ctx, db.Client, e.SubjectID, status == outboxemail.StatusSENT); err != nil {
 				log.ErrorContext(ctx, "record delivery", "email", e.ID, "err", err)
 			}
@@ -98,6 +109,16 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger, opts Options) (*App,
 	if err != nil {
 		return nil, err
 	}
+	var metricsRoute, metricsApart http.Handler
+	var instrument func(string, http.Handler) http.Handler
+	if m != nil {
+		gql.AroundResponses(m.InterceptResponse)
+		instrument = m.Instrument
+		metricsRoute = m.Handler()
+		if cfg.MetricsAddr != "" {
+			metricsRoute, metricsApart = nil, m.Handler()
+		}
+	}
 	h := web.New(web.Options{
 		TrustedProxies: proxies,
 		GraphQL:        gql,
@@ -108,8 +129,11 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger, opts Options) (*App,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		Timeout:        cfg.RequestTimeout,
 		Logger:         log,
+		CORSOrigins:    cfg.CORSOriginList(),
+		Metrics:        metricsRoute,
+		Instrument:     instrument,
 	})
-	return &App{Handler: h, DB: db, Auth: authService, Outbox: worker}, nil
+	return &App{Handler: h, DB: db, Auth: authService, Outbox: worker, Metrics: metricsApart}, nil
 }
 
 func splitList(s string) []string {

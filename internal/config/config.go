@@ -5,7 +5,10 @@ package config
 import (
 	"flag"
 	"fmt"
+	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -31,6 +34,9 @@ type Config struct {
 	DBMaxIdleConns   int
 	DBStatementCache int
 	TrustedProxies   string
+	CORSOrigins      string
+	Metrics          bool
+	MetricsAddr      string
 
 	Issuer             string
 	Audience           string
@@ -58,6 +64,17 @@ const (
 	MailSenderLog = "log"
 )
 
+// CORSOriginList returns the origins of CORSOrigins.
+func (c Config) CORSOriginList() []string {
+	var out []string
+	for _, o := range strings.Split(c.CORSOrigins, ",") {
+		if o = strings.TrimRight(strings.TrimSpace(o), "/"); o != "" {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
 // Development reports whether the server runs in development mode.
 func (c Config) Development() bool { return c.Env == "development" }
 
@@ -67,7 +84,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	fs := flag.NewFlagSet("staffroom", flag.ContinueOnError)
 	b := binder{fs: fs, getenv: getenv}
 	b.str(&c.Env, "env", "STAFFROOM_ENV", "development", "development or production")
-	b.str(&c.Addr, "addr", "STAFFROOM_ADDR", ":8080", "address to listen on")
+	b.str(&c.Addr, "addr", "STAFFROOM_ADDR", "", "address to listen on (default: 127.0.0.1:8080 in development, :8080 in production)")
 	b.str(&c.DatabaseURL, "database-url", "DATABASE_URL", "", "postgres://… for PostgreSQL; empty for the embedded SQLite file in the data directory")
 	b.str(&c.DataDir, "data-dir", "STAFFROOM_DATA_DIR", "./data", "where the SQLite file and development signing key live")
 	b.str(&c.PublicURL, "public-url", "STAFFROOM_PUBLIC_URL", "http://localhost:8080", "base URL of the front end, for links in emails")
@@ -85,6 +102,9 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	b.integer(&c.DBMaxIdleConns, "db-max-idle-conns", "STAFFROOM_DB_MAX_IDLE_CONNS", "32", "idle connections kept in the pool (a connection closed when idle is reopened on the next burst)")
 	b.integer(&c.DBStatementCache, "db-statement-cache", "STAFFROOM_DB_STATEMENT_CACHE", "128", "statements each PostgreSQL connection keeps prepared; 0 for none (PgBouncer in transaction mode)")
 	b.str(&c.TrustedProxies, "trusted-proxies", "STAFFROOM_TRUSTED_PROXIES", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (rate limits, audit)")
+	b.str(&c.CORSOrigins, "cors-origins", "STAFFROOM_CORS_ORIGINS", "", "comma-separated origins (https://app.example.com) whose scripts may call the API; * for any, refused in production")
+	b.boolean(&c.Metrics, "metrics", "STAFFROOM_METRICS", "", "serve Prometheus metrics at /metrics (default: on in development)")
+	b.str(&c.MetricsAddr, "metrics-addr", "STAFFROOM_METRICS_ADDR", "", "serve /metrics on this address of its own instead of the main one")
 	b.str(&c.Issuer, "issuer", "STAFFROOM_ISSUER", "staffroom", "iss of access tokens")
 	b.str(&c.Audience, "audience", "STAFFROOM_AUDIENCE", "staffroom-api", "aud of access tokens")
 	b.str(&c.SigningKeyFile, "signing-key-file", "STAFFROOM_SIGNING_KEY_FILE", "", "PEM Ed25519 private key that signs access tokens (required in production; generated in the data directory in development)")
@@ -126,6 +146,26 @@ func (c *Config) finish(fs *flag.FlagSet) error {
 	}
 	if fs.Lookup("introspection").Value.String() == "" {
 		c.Introspection = c.Development()
+	}
+	if fs.Lookup("metrics").Value.String() == "" {
+		c.Metrics = c.Development()
+	}
+	// Development is reachable from this machine only; production listens on
+	// every interface, for containers and load balancers.
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8080"
+		if !c.Development() {
+			c.Addr = ":8080"
+		}
+	}
+	if !c.Development() && slices.Contains(c.CORSOriginList(), "*") {
+		return fmt.Errorf("config: STAFFROOM_CORS_ORIGINS=* lets any site's scripts call the API: list the origins in production")
+	}
+	for _, o := range c.CORSOriginList() {
+		// Browsers send the origin as scheme://host[:port]; anything else never matches.
+		if u, err := url.Parse(o); o != "*" && (err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" || u.RawQuery != "") {
+			return fmt.Errorf("config: STAFFROOM_CORS_ORIGINS: %q is not an origin like https://app.example.com", o)
+		}
 	}
 	return nil
 }

@@ -1,6 +1,6 @@
 // Package web provides Staffroom's HTTP surface: the routes (GraphQL, GraphiQL,
-// health, JWKS) and the middleware every request passes — request id, one log
-// line, panic recovery, body limit and timeout.
+// health, JWKS, metrics) and the middleware every request passes — request id,
+// one log line, panic recovery, body limit, timeout and, on GraphQL, CORS.
 package web
 
 import (
@@ -19,8 +19,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/rs/cors"
 
+	"staffroom/internal/graphiql"
 	"staffroom/internal/requestmeta"
 )
 
@@ -39,18 +40,36 @@ type Options struct {
 	// TrustedProxies are the networks of reverse proxies whose X-Forwarded-For
 	// header is believed; other peers are the client themselves.
 	TrustedProxies []netip.Prefix
+	// CORSOrigins are the exact origins whose scripts may call GraphQL; "*"
+	// is any origin. Empty: none.
+	CORSOrigins []string
+	// Metrics, when set, is served at /metrics.
+	Metrics http.Handler
+	// Instrument, when set, wraps each route's handler under a fixed route
+	// name, for metrics.
+	Instrument func(route string, h http.Handler) http.Handler
 }
+
+// corsMaxAge is how long a browser may reuse a preflight answer, in seconds.
+const corsMaxAge = 600
 
 // New returns the server's root handler.
 func New(o Options) http.Handler {
 	mux := http.NewServeMux()
-	gql := o.Authenticate(limitBody(o.MaxBodyBytes, o.GraphQL))
-	mux.Handle("/graphql", gql)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+	handle := func(pattern, route string, h http.Handler) {
+		if o.Instrument != nil {
+			h = o.Instrument(route, h)
+		}
+		mux.Handle(pattern, h)
+	}
+	// CORS comes before authentication, so that a browser can read a 401 too.
+	gql := withCORS(o.CORSOrigins, o.Authenticate(limitBody(o.MaxBodyBytes, o.GraphQL)))
+	handle("/graphql", "graphql", gql)
+	handle("GET /healthz", "healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		io.WriteString(w, "ok\n") //nolint:errcheck
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+	}))
+	handle("GET /readyz", "readyz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
@@ -61,14 +80,33 @@ func New(o Options) http.Handler {
 			return
 		}
 		io.WriteString(w, "ok\n") //nolint:errcheck
-	})
+	}))
 	if o.JWKS != nil {
-		mux.Handle("GET /.well-known/jwks.json", o.JWKS)
+		handle("GET /.well-known/jwks.json", "jwks", o.JWKS)
 	}
 	if o.GraphiQL {
-		mux.Handle("GET /{$}", playground.Handler("Staffroom", "/graphql"))
+		handle("GET /{$}", "graphiql", graphiql.Page())
+		handle("GET /graphiql/", "graphiql", graphiql.Assets("/graphiql/"))
+	}
+	if o.Metrics != nil {
+		handle("GET /metrics", "metrics", o.Metrics)
 	}
 	return withRequest(o.Logger, o.TrustedProxies, withTimeout(o.Timeout, recoverPanic(o.Logger, mux)))
+}
+
+// withCORS lets scripts of the listed origins call next. Tokens travel in the
+// Authorization header, never in cookies, so credentials stay off.
+func withCORS(origins []string, next http.Handler) http.Handler {
+	if len(origins) == 0 {
+		return next
+	}
+	return cors.New(cors.Options{
+		AllowedOrigins: origins,
+		AllowedMethods: []string{http.MethodGet, http.MethodPost},
+		AllowedHeaders: []string{"Authorization", "Content-Type"},
+		ExposedHeaders: []string{"X-Request-Id", "WWW-Authenticate"},
+		MaxAge:         corsMaxAge,
+	}).Handler(next)
 }
 
 // withRequest gives the request an id and its meta, and writes one log line when
