@@ -48,8 +48,8 @@ var listCaps = map[fieldKey]int{
 	{"ImportReport", "rows"}: 500,
 }
 
-// sizedBy are the lists that return one item per element of an argument: the
-// argument is bounded where it is read (nodes: 100 ids, inviteMembers: 500 rows).
+// sizedBy are the lists that return one item per element of an argument, so
+// that a long argument prices itself (nodes also refuses more than 100 ids).
 var sizedBy = map[fieldKey]string{
 	{"Query", "nodes"}:             "ids",
 	{"Mutation", "inviteMembers"}:  "input",
@@ -162,26 +162,22 @@ func (p pricedSchema) Complexity(ctx context.Context, typeName, field string, ch
 	return p.ExecutableSchema.Complexity(ctx, typeName, field, child, args)
 }
 
-// capLists is a field middleware that cuts every capped list to its cap, so that
-// no list returns more than it was weighed for.
-func capLists(ctx context.Context, next graphql.Resolver) (any, error) {
-	res, err := next(ctx)
-	if err != nil || res == nil {
-		return res, err
-	}
+// capLists cuts a capped list to its cap, so that no list returns more than it
+// was weighed for.
+func capLists(ctx context.Context, res any) any {
 	fc := graphql.GetFieldContext(ctx)
 	limit, ok := listCaps[fieldKey{fc.Object, fc.Field.Name}]
 	if !ok {
-		return res, nil
+		return res
 	}
 	if v := reflect.ValueOf(res); v.Kind() == reflect.Slice && v.Len() > limit {
-		return v.Slice(0, limit).Interface(), nil
+		return v.Slice(0, limit).Interface()
 	}
-	return res, nil
+	return res
 }
 
 // complexityLimit refuses, before anything runs, an operation that costs more
-// than the limit.
+// than the limit, and cuts the capped lists of the operations it lets through.
 type complexityLimit struct {
 	limit int
 	es    graphql.ExecutableSchema
@@ -207,6 +203,16 @@ func (c *complexityLimit) MutateOperationContext(ctx context.Context, oc *graphq
 		err := gqlerror.Errorf("the operation costs %d, more than the limit of %d: ask for fewer fields or smaller pages", cost, c.limit)
 		err.Extensions = map[string]any{"code": string(errcode.ComplexityLimit)}
 		return err
+	}
+	// Wrapping the operation's resolver middleware, rather than adding a field
+	// middleware, costs no allocation per field.
+	previous := oc.ResolverMiddleware
+	oc.ResolverMiddleware = func(ctx context.Context, next graphql.Resolver) (any, error) {
+		res, err := previous(ctx, next)
+		if err != nil || res == nil {
+			return res, err
+		}
+		return capLists(ctx, res), nil
 	}
 	return nil
 }

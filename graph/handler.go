@@ -52,7 +52,6 @@ func NewHandler(schema graphql.ExecutableSchema, o HandlerOptions) *handler.Serv
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(&complexityLimit{limit: o.Limits.Complexity})
-	srv.AroundFields(capLists)
 	srv.Use(depthLimit(o.Limits.Depth))
 	srv.Use(newGuardArguments(schema.Schema()))
 	srv.Use(&inputCheck{introspection: o.Introspection})
