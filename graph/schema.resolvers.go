@@ -20,6 +20,7 @@ import (
 	"staffroom/internal/audit"
 	"staffroom/internal/auth"
 	"staffroom/internal/errcode"
+	"staffroom/internal/groups"
 	invitation1 "staffroom/internal/invitation"
 	"staffroom/internal/invoicing"
 	"staffroom/internal/messaging"
@@ -177,17 +178,17 @@ func (r *mutationResolver) DeleteRole(ctx context.Context, id pulid.ID) (*pulid.
 
 // CreateGroup is the resolver for the createGroup field.
 func (r *mutationResolver) CreateGroup(ctx context.Context, input ent.CreateGroupInput) (*ent.Group, error) {
-	return r.db(ctx).Group.Create().SetInput(input).Save(ctx)
+	return groups.Create(ctx, r.db(ctx), input)
 }
 
 // UpdateGroup is the resolver for the updateGroup field.
 func (r *mutationResolver) UpdateGroup(ctx context.Context, id pulid.ID, input ent.UpdateGroupInput) (*ent.Group, error) {
-	return r.db(ctx).Group.UpdateOneID(id).SetInput(input).Save(ctx)
+	return groups.Update(ctx, r.db(ctx), id, input)
 }
 
 // DeleteGroup is the resolver for the deleteGroup field.
 func (r *mutationResolver) DeleteGroup(ctx context.Context, id pulid.ID) (*pulid.ID, error) {
-	if err := r.db(ctx).Group.DeleteOneID(id).Exec(ctx); err != nil {
+	if err := groups.Delete(ctx, r.db(ctx), id); err != nil {
 		return nil, err
 	}
 	return &id, nil
@@ -474,6 +475,10 @@ func (r *organizationResolver) Invoices(ctx context.Context, obj *ent.Organizati
 func (r *organizationResolver) AuditEvents(ctx context.Context, obj *ent.Organization, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) (*ent.AuditEventConnection, error) {
 	if !activeOrg(ctx, obj) {
 		return nil, nil
+	}
+	if orderBy == nil {
+		// The newest first: an audit log is read from the latest change back.
+		orderBy = &ent.AuditEventOrder{Field: ent.AuditEventOrderFieldCreatedAt, Direction: entgql.OrderDirectionDesc}
 	}
 	first, last = pageSize(first, last)
 	return r.db(ctx).AuditEvent.Query().Where(auditevent.OrganizationID(obj.ID)).

@@ -22,6 +22,9 @@ type Event struct {
 	TargetID   pulid.ID
 	// Data holds what changed: before and after values, never secrets.
 	Data map[string]any
+	// Actor is the membership that acted when it is not the viewer's in org
+	// (the owner membership that creating an organization makes).
+	Actor pulid.ID
 }
 
 // Record writes the event with tx, the client of the change's transaction. The
@@ -37,8 +40,11 @@ func Record(ctx context.Context, tx *ent.Client, org pulid.ID, e Event) error {
 	if e.Data != nil {
 		create.SetData(e.Data)
 	}
-	if v := access.FromContext(ctx); v.Active() && v.OrgID == org {
-		create.SetActorID(v.MembershipID)
+	if v := access.FromContext(ctx); e.Actor == "" && v.Active() && v.OrgID == org {
+		e.Actor = v.MembershipID
+	}
+	if e.Actor != "" {
+		create.SetActorID(e.Actor)
 	}
 	if err := create.Exec(ctx); err != nil {
 		return fmt.Errorf("audit: record %s: %w", e.Action, err)

@@ -17,6 +17,7 @@ import (
 	"staffroom/ent/role"
 	"staffroom/ent/schema/pulid"
 	"staffroom/internal/access"
+	"staffroom/internal/audit"
 	"staffroom/internal/errcode"
 	"staffroom/internal/store"
 )
@@ -29,9 +30,15 @@ type CreateInput struct {
 	Preset   string
 }
 
+// errEmailUnverified: an organization's creator is its owner, answerable for
+// it, and only someone who proved their address may be.
+var errEmailUnverified = errcode.New(errcode.EmailUnverified,
+	"confirm your email address first: until then your login works only in the organizations that invited you, and cannot create one; follow the link we emailed you, or ask for a new one")
+
 // Create makes an organization, seeds the roles of its preset and makes the user
 // its owner, in one transaction. The organization does not exist for the viewer
-// yet, so the seeding runs in the system context.
+// yet, so the seeding runs in the system context. The user's address must be
+// verified (EMAIL_UNVERIFIED).
 func Create(ctx context.Context, client *ent.Client, userID pulid.ID, in CreateInput) (*ent.Organization, error) {
 	name := strings.TrimSpace(in.Name)
 	if name == "" || len(name) > 200 {
@@ -62,6 +69,9 @@ func Create(ctx context.Context, client *ent.Client, userID pulid.ID, in CreateI
 		if err != nil {
 			return err
 		}
+		if u.EmailVerifiedAt == nil {
+			return errEmailUnverified
+		}
 		if in.Slug == "" {
 			slug, err = freeSlug(ctx, tx, slug)
 			if err != nil {
@@ -90,12 +100,17 @@ func Create(ctx context.Context, client *ent.Client, userID pulid.ID, in CreateI
 			}
 		}
 		username := Username(u.FirstName, u.LastName)
-		return tx.Membership.Create().
+		owner, err := tx.Membership.Create().
 			SetOrganizationID(org.ID).SetUserID(u.ID).SetRoleID(ownerRole.ID).
 			SetUsername(username).SetUsernameKey(strings.ToLower(username)).
 			SetGroupScope(membership.GroupScopeALL).
 			SetLastUsedAt(time.Now()).
-			Exec(ctx)
+			Save(ctx)
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, org.ID, audit.Event{Action: "organization.created", TargetType: "Organization",
+			TargetID: org.ID, Actor: owner.ID, Data: map[string]any{"name": name, "slug": org.Slug, "preset": preset.Key}})
 	})
 	if err != nil {
 		if _, ok := errcode.As(err); ok {
