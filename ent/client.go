@@ -13,6 +13,7 @@ import (
 	"staffroom/ent/schema/pulid"
 
 	"staffroom/ent/auditevent"
+	"staffroom/ent/emailverification"
 	"staffroom/ent/group"
 	"staffroom/ent/invitation"
 	"staffroom/ent/invoice"
@@ -40,6 +41,8 @@ type Client struct {
 	Schema *migrate.Schema
 	// AuditEvent is the client for interacting with the AuditEvent builders.
 	AuditEvent *AuditEventClient
+	// EmailVerification is the client for interacting with the EmailVerification builders.
+	EmailVerification *EmailVerificationClient
 	// Group is the client for interacting with the Group builders.
 	Group *GroupClient
 	// Invitation is the client for interacting with the Invitation builders.
@@ -74,6 +77,7 @@ func NewClient(opts ...Option) *Client {
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.AuditEvent = NewAuditEventClient(c.config)
+	c.EmailVerification = NewEmailVerificationClient(c.config)
 	c.Group = NewGroupClient(c.config)
 	c.Invitation = NewInvitationClient(c.config)
 	c.Invoice = NewInvoiceClient(c.config)
@@ -175,20 +179,21 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:           ctx,
-		config:        cfg,
-		AuditEvent:    NewAuditEventClient(cfg),
-		Group:         NewGroupClient(cfg),
-		Invitation:    NewInvitationClient(cfg),
-		Invoice:       NewInvoiceClient(cfg),
-		Membership:    NewMembershipClient(cfg),
-		Message:       NewMessageClient(cfg),
-		Organization:  NewOrganizationClient(cfg),
-		OutboxEmail:   NewOutboxEmailClient(cfg),
-		PasswordReset: NewPasswordResetClient(cfg),
-		Role:          NewRoleClient(cfg),
-		Session:       NewSessionClient(cfg),
-		User:          NewUserClient(cfg),
+		ctx:               ctx,
+		config:            cfg,
+		AuditEvent:        NewAuditEventClient(cfg),
+		EmailVerification: NewEmailVerificationClient(cfg),
+		Group:             NewGroupClient(cfg),
+		Invitation:        NewInvitationClient(cfg),
+		Invoice:           NewInvoiceClient(cfg),
+		Membership:        NewMembershipClient(cfg),
+		Message:           NewMessageClient(cfg),
+		Organization:      NewOrganizationClient(cfg),
+		OutboxEmail:       NewOutboxEmailClient(cfg),
+		PasswordReset:     NewPasswordResetClient(cfg),
+		Role:              NewRoleClient(cfg),
+		Session:           NewSessionClient(cfg),
+		User:              NewUserClient(cfg),
 	}, nil
 }
 
@@ -206,20 +211,21 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:           ctx,
-		config:        cfg,
-		AuditEvent:    NewAuditEventClient(cfg),
-		Group:         NewGroupClient(cfg),
-		Invitation:    NewInvitationClient(cfg),
-		Invoice:       NewInvoiceClient(cfg),
-		Membership:    NewMembershipClient(cfg),
-		Message:       NewMessageClient(cfg),
-		Organization:  NewOrganizationClient(cfg),
-		OutboxEmail:   NewOutboxEmailClient(cfg),
-		PasswordReset: NewPasswordResetClient(cfg),
-		Role:          NewRoleClient(cfg),
-		Session:       NewSessionClient(cfg),
-		User:          NewUserClient(cfg),
+		ctx:               ctx,
+		config:            cfg,
+		AuditEvent:        NewAuditEventClient(cfg),
+		EmailVerification: NewEmailVerificationClient(cfg),
+		Group:             NewGroupClient(cfg),
+		Invitation:        NewInvitationClient(cfg),
+		Invoice:           NewInvoiceClient(cfg),
+		Membership:        NewMembershipClient(cfg),
+		Message:           NewMessageClient(cfg),
+		Organization:      NewOrganizationClient(cfg),
+		OutboxEmail:       NewOutboxEmailClient(cfg),
+		PasswordReset:     NewPasswordResetClient(cfg),
+		Role:              NewRoleClient(cfg),
+		Session:           NewSessionClient(cfg),
+		User:              NewUserClient(cfg),
 	}, nil
 }
 
@@ -249,8 +255,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.AuditEvent, c.Group, c.Invitation, c.Invoice, c.Membership, c.Message,
-		c.Organization, c.OutboxEmail, c.PasswordReset, c.Role, c.Session, c.User,
+		c.AuditEvent, c.EmailVerification, c.Group, c.Invitation, c.Invoice,
+		c.Membership, c.Message, c.Organization, c.OutboxEmail, c.PasswordReset,
+		c.Role, c.Session, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -260,8 +267,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.AuditEvent, c.Group, c.Invitation, c.Invoice, c.Membership, c.Message,
-		c.Organization, c.OutboxEmail, c.PasswordReset, c.Role, c.Session, c.User,
+		c.AuditEvent, c.EmailVerification, c.Group, c.Invitation, c.Invoice,
+		c.Membership, c.Message, c.Organization, c.OutboxEmail, c.PasswordReset,
+		c.Role, c.Session, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -272,6 +280,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
 	case *AuditEventMutation:
 		return c.AuditEvent.mutate(ctx, m)
+	case *EmailVerificationMutation:
+		return c.EmailVerification.mutate(ctx, m)
 	case *GroupMutation:
 		return c.Group.mutate(ctx, m)
 	case *InvitationMutation:
@@ -462,6 +472,140 @@ func (c *AuditEventClient) mutate(ctx context.Context, m *AuditEventMutation) (V
 		return (&AuditEventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown AuditEvent mutation op: %q", m.Op())
+	}
+}
+
+// EmailVerificationClient is a client for the EmailVerification schema.
+type EmailVerificationClient struct {
+	config
+}
+
+// NewEmailVerificationClient returns a client for the EmailVerification from the given config.
+func NewEmailVerificationClient(c config) *EmailVerificationClient {
+	return &EmailVerificationClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `emailverification.Hooks(f(g(h())))`.
+func (c *EmailVerificationClient) Use(hooks ...Hook) {
+	c.hooks.EmailVerification = append(c.hooks.EmailVerification, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `emailverification.Intercept(f(g(h())))`.
+func (c *EmailVerificationClient) Intercept(interceptors ...Interceptor) {
+	c.inters.EmailVerification = append(c.inters.EmailVerification, interceptors...)
+}
+
+// Create returns a builder for creating a EmailVerification entity.
+func (c *EmailVerificationClient) Create() *EmailVerificationCreate {
+	mutation := newEmailVerificationMutation(c.config, OpCreate)
+	return &EmailVerificationCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of EmailVerification entities.
+func (c *EmailVerificationClient) CreateBulk(builders ...*EmailVerificationCreate) *EmailVerificationCreateBulk {
+	return &EmailVerificationCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *EmailVerificationClient) MapCreateBulk(slice any, setFunc func(*EmailVerificationCreate, int)) *EmailVerificationCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &EmailVerificationCreateBulk{err: fmt.Errorf("calling to EmailVerificationClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*EmailVerificationCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &EmailVerificationCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for EmailVerification.
+func (c *EmailVerificationClient) Update() *EmailVerificationUpdate {
+	mutation := newEmailVerificationMutation(c.config, OpUpdate)
+	return &EmailVerificationUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *EmailVerificationClient) UpdateOne(_m *EmailVerification) *EmailVerificationUpdateOne {
+	mutation := newEmailVerificationMutation(c.config, OpUpdateOne, withEmailVerification(_m))
+	return &EmailVerificationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *EmailVerificationClient) UpdateOneID(id pulid.ID) *EmailVerificationUpdateOne {
+	mutation := newEmailVerificationMutation(c.config, OpUpdateOne, withEmailVerificationID(id))
+	return &EmailVerificationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for EmailVerification.
+func (c *EmailVerificationClient) Delete() *EmailVerificationDelete {
+	mutation := newEmailVerificationMutation(c.config, OpDelete)
+	return &EmailVerificationDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *EmailVerificationClient) DeleteOne(_m *EmailVerification) *EmailVerificationDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *EmailVerificationClient) DeleteOneID(id pulid.ID) *EmailVerificationDeleteOne {
+	builder := c.Delete().Where(emailverification.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &EmailVerificationDeleteOne{builder}
+}
+
+// Query returns a query builder for EmailVerification.
+func (c *EmailVerificationClient) Query() *EmailVerificationQuery {
+	return &EmailVerificationQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeEmailVerification},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a EmailVerification entity by its id.
+func (c *EmailVerificationClient) Get(ctx context.Context, id pulid.ID) (*EmailVerification, error) {
+	return c.Query().Where(emailverification.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *EmailVerificationClient) GetX(ctx context.Context, id pulid.ID) *EmailVerification {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *EmailVerificationClient) Hooks() []Hook {
+	hooks := c.hooks.EmailVerification
+	return append(hooks[:len(hooks):len(hooks)], emailverification.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *EmailVerificationClient) Interceptors() []Interceptor {
+	return c.inters.EmailVerification
+}
+
+func (c *EmailVerificationClient) mutate(ctx context.Context, m *EmailVerificationMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&EmailVerificationCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&EmailVerificationUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&EmailVerificationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&EmailVerificationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown EmailVerification mutation op: %q", m.Op())
 	}
 }
 
@@ -2342,12 +2486,12 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		AuditEvent, Group, Invitation, Invoice, Membership, Message, Organization,
-		OutboxEmail, PasswordReset, Role, Session, User []ent.Hook
+		AuditEvent, EmailVerification, Group, Invitation, Invoice, Membership, Message,
+		Organization, OutboxEmail, PasswordReset, Role, Session, User []ent.Hook
 	}
 	inters struct {
-		AuditEvent, Group, Invitation, Invoice, Membership, Message, Organization,
-		OutboxEmail, PasswordReset, Role, Session, User []ent.Interceptor
+		AuditEvent, EmailVerification, Group, Invitation, Invoice, Membership, Message,
+		Organization, OutboxEmail, PasswordReset, Role, Session, User []ent.Interceptor
 	}
 )
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"reflect"
 	"staffroom/ent/auditevent"
+	"staffroom/ent/emailverification"
 	"staffroom/ent/group"
 	"staffroom/ent/invitation"
 	"staffroom/ent/invoice"
@@ -84,18 +85,19 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			auditevent.Table:    auditevent.ValidColumn,
-			group.Table:         group.ValidColumn,
-			invitation.Table:    invitation.ValidColumn,
-			invoice.Table:       invoice.ValidColumn,
-			membership.Table:    membership.ValidColumn,
-			message.Table:       message.ValidColumn,
-			organization.Table:  organization.ValidColumn,
-			outboxemail.Table:   outboxemail.ValidColumn,
-			passwordreset.Table: passwordreset.ValidColumn,
-			role.Table:          role.ValidColumn,
-			session.Table:       session.ValidColumn,
-			user.Table:          user.ValidColumn,
+			auditevent.Table:        auditevent.ValidColumn,
+			emailverification.Table: emailverification.ValidColumn,
+			group.Table:             group.ValidColumn,
+			invitation.Table:        invitation.ValidColumn,
+			invoice.Table:           invoice.ValidColumn,
+			membership.Table:        membership.ValidColumn,
+			message.Table:           message.ValidColumn,
+			organization.Table:      organization.ValidColumn,
+			outboxemail.Table:       outboxemail.ValidColumn,
+			passwordreset.Table:     passwordreset.ValidColumn,
+			role.Table:              role.ValidColumn,
+			session.Table:           session.ValidColumn,
+			user.Table:              user.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

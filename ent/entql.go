@@ -4,6 +4,7 @@ package ent
 
 import (
 	"staffroom/ent/auditevent"
+	"staffroom/ent/emailverification"
 	"staffroom/ent/group"
 	"staffroom/ent/invitation"
 	"staffroom/ent/invoice"
@@ -25,7 +26,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 12)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 13)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   auditevent.Table,
@@ -51,6 +52,28 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[1] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   emailverification.Table,
+			Columns: emailverification.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: emailverification.FieldID,
+			},
+		},
+		Type: "EmailVerification",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			emailverification.FieldUserID:       {Type: field.TypeString, Column: emailverification.FieldUserID},
+			emailverification.FieldTokenHash:    {Type: field.TypeBytes, Column: emailverification.FieldTokenHash},
+			emailverification.FieldPasswordHash: {Type: field.TypeString, Column: emailverification.FieldPasswordHash},
+			emailverification.FieldFirstName:    {Type: field.TypeString, Column: emailverification.FieldFirstName},
+			emailverification.FieldLastName:     {Type: field.TypeString, Column: emailverification.FieldLastName},
+			emailverification.FieldPhone:        {Type: field.TypeString, Column: emailverification.FieldPhone},
+			emailverification.FieldCreatedAt:    {Type: field.TypeTime, Column: emailverification.FieldCreatedAt},
+			emailverification.FieldExpiresAt:    {Type: field.TypeTime, Column: emailverification.FieldExpiresAt},
+			emailverification.FieldUsedAt:       {Type: field.TypeTime, Column: emailverification.FieldUsedAt},
+		},
+	}
+	graph.Nodes[2] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   group.Table,
 			Columns: group.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -68,7 +91,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			group.FieldDescription:    {Type: field.TypeString, Column: group.FieldDescription},
 		},
 	}
-	graph.Nodes[2] = &sqlgraph.Node{
+	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   invitation.Table,
 			Columns: invitation.Columns,
@@ -91,6 +114,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			invitation.FieldGrants:         {Type: field.TypeJSON, Column: invitation.FieldGrants},
 			invitation.FieldGroupIds:       {Type: field.TypeJSON, Column: invitation.FieldGroupIds},
 			invitation.FieldTokenHash:      {Type: field.TypeBytes, Column: invitation.FieldTokenHash},
+			invitation.FieldLinkTokenHash:  {Type: field.TypeBytes, Column: invitation.FieldLinkTokenHash},
 			invitation.FieldStatus:         {Type: field.TypeEnum, Column: invitation.FieldStatus},
 			invitation.FieldExpiresAt:      {Type: field.TypeTime, Column: invitation.FieldExpiresAt},
 			invitation.FieldSendCount:      {Type: field.TypeInt, Column: invitation.FieldSendCount},
@@ -99,7 +123,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			invitation.FieldAcceptedAt:     {Type: field.TypeTime, Column: invitation.FieldAcceptedAt},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   invoice.Table,
 			Columns: invoice.Columns,
@@ -121,7 +145,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			invoice.FieldCreatedByID:    {Type: field.TypeString, Column: invoice.FieldCreatedByID},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   membership.Table,
 			Columns: membership.Columns,
@@ -147,9 +171,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 			membership.FieldJoinedAt:       {Type: field.TypeTime, Column: membership.FieldJoinedAt},
 			membership.FieldRemovedAt:      {Type: field.TypeTime, Column: membership.FieldRemovedAt},
 			membership.FieldLastUsedAt:     {Type: field.TypeTime, Column: membership.FieldLastUsedAt},
+			membership.FieldUnverifiedJoin: {Type: field.TypeBool, Column: membership.FieldUnverifiedJoin},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   message.Table,
 			Columns: message.Columns,
@@ -172,7 +197,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			message.FieldSentAt:         {Type: field.TypeTime, Column: message.FieldSentAt},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organization.Table,
 			Columns: organization.Columns,
@@ -201,7 +226,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organization.FieldLockVersion:          {Type: field.TypeInt, Column: organization.FieldLockVersion},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxemail.Table,
 			Columns: outboxemail.Columns,
@@ -226,7 +251,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxemail.FieldSentAt:         {Type: field.TypeTime, Column: outboxemail.FieldSentAt},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   passwordreset.Table,
 			Columns: passwordreset.Columns,
@@ -244,7 +269,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			passwordreset.FieldUsedAt:    {Type: field.TypeTime, Column: passwordreset.FieldUsedAt},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   role.Table,
 			Columns: role.Columns,
@@ -267,7 +292,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			role.FieldDefaultGroupScope: {Type: field.TypeEnum, Column: role.FieldDefaultGroupScope},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -291,7 +316,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:       {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -302,16 +327,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "User",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			user.FieldCreatedAt:         {Type: field.TypeTime, Column: user.FieldCreatedAt},
-			user.FieldUpdatedAt:         {Type: field.TypeTime, Column: user.FieldUpdatedAt},
-			user.FieldEmail:             {Type: field.TypeString, Column: user.FieldEmail},
-			user.FieldPasswordHash:      {Type: field.TypeString, Column: user.FieldPasswordHash},
-			user.FieldFirstName:         {Type: field.TypeString, Column: user.FieldFirstName},
-			user.FieldLastName:          {Type: field.TypeString, Column: user.FieldLastName},
-			user.FieldPhone:             {Type: field.TypeString, Column: user.FieldPhone},
-			user.FieldFailedLogins:      {Type: field.TypeInt, Column: user.FieldFailedLogins},
-			user.FieldLockedAt:          {Type: field.TypeTime, Column: user.FieldLockedAt},
-			user.FieldPasswordChangedAt: {Type: field.TypeTime, Column: user.FieldPasswordChangedAt},
+			user.FieldCreatedAt:             {Type: field.TypeTime, Column: user.FieldCreatedAt},
+			user.FieldUpdatedAt:             {Type: field.TypeTime, Column: user.FieldUpdatedAt},
+			user.FieldEmail:                 {Type: field.TypeString, Column: user.FieldEmail},
+			user.FieldPasswordHash:          {Type: field.TypeString, Column: user.FieldPasswordHash},
+			user.FieldFirstName:             {Type: field.TypeString, Column: user.FieldFirstName},
+			user.FieldLastName:              {Type: field.TypeString, Column: user.FieldLastName},
+			user.FieldPhone:                 {Type: field.TypeString, Column: user.FieldPhone},
+			user.FieldFailedLogins:          {Type: field.TypeInt, Column: user.FieldFailedLogins},
+			user.FieldLockedAt:              {Type: field.TypeTime, Column: user.FieldLockedAt},
+			user.FieldPasswordChangedAt:     {Type: field.TypeTime, Column: user.FieldPasswordChangedAt},
+			user.FieldEmailVerifiedAt:       {Type: field.TypeTime, Column: user.FieldEmailVerifiedAt},
+			user.FieldEmailUnverifiedLegacy: {Type: field.TypeBool, Column: user.FieldEmailUnverifiedLegacy},
 		},
 	}
 	graph.MustAddE(
@@ -766,6 +793,91 @@ func (f *AuditEventFilter) WhereHasActorWith(preds ...predicate.Membership) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *EmailVerificationQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the EmailVerificationQuery builder.
+func (_q *EmailVerificationQuery) Filter() *EmailVerificationFilter {
+	return &EmailVerificationFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *EmailVerificationMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the EmailVerificationMutation builder.
+func (m *EmailVerificationMutation) Filter() *EmailVerificationFilter {
+	return &EmailVerificationFilter{config: m.config, predicateAdder: m}
+}
+
+// EmailVerificationFilter provides a generic filtering capability at runtime for EmailVerificationQuery.
+type EmailVerificationFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *EmailVerificationFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *EmailVerificationFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(emailverification.FieldID))
+}
+
+// WhereUserID applies the entql string predicate on the user_id field.
+func (f *EmailVerificationFilter) WhereUserID(p entql.StringP) {
+	f.Where(p.Field(emailverification.FieldUserID))
+}
+
+// WhereTokenHash applies the entql []byte predicate on the token_hash field.
+func (f *EmailVerificationFilter) WhereTokenHash(p entql.BytesP) {
+	f.Where(p.Field(emailverification.FieldTokenHash))
+}
+
+// WherePasswordHash applies the entql string predicate on the password_hash field.
+func (f *EmailVerificationFilter) WherePasswordHash(p entql.StringP) {
+	f.Where(p.Field(emailverification.FieldPasswordHash))
+}
+
+// WhereFirstName applies the entql string predicate on the first_name field.
+func (f *EmailVerificationFilter) WhereFirstName(p entql.StringP) {
+	f.Where(p.Field(emailverification.FieldFirstName))
+}
+
+// WhereLastName applies the entql string predicate on the last_name field.
+func (f *EmailVerificationFilter) WhereLastName(p entql.StringP) {
+	f.Where(p.Field(emailverification.FieldLastName))
+}
+
+// WherePhone applies the entql string predicate on the phone field.
+func (f *EmailVerificationFilter) WherePhone(p entql.StringP) {
+	f.Where(p.Field(emailverification.FieldPhone))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *EmailVerificationFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(emailverification.FieldCreatedAt))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *EmailVerificationFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(emailverification.FieldExpiresAt))
+}
+
+// WhereUsedAt applies the entql time.Time predicate on the used_at field.
+func (f *EmailVerificationFilter) WhereUsedAt(p entql.TimeP) {
+	f.Where(p.Field(emailverification.FieldUsedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *GroupQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -794,7 +906,7 @@ type GroupFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *GroupFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -906,7 +1018,7 @@ type InvitationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InvitationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -975,6 +1087,11 @@ func (f *InvitationFilter) WhereGroupIds(p entql.BytesP) {
 // WhereTokenHash applies the entql []byte predicate on the token_hash field.
 func (f *InvitationFilter) WhereTokenHash(p entql.BytesP) {
 	f.Where(p.Field(invitation.FieldTokenHash))
+}
+
+// WhereLinkTokenHash applies the entql []byte predicate on the link_token_hash field.
+func (f *InvitationFilter) WhereLinkTokenHash(p entql.BytesP) {
+	f.Where(p.Field(invitation.FieldLinkTokenHash))
 }
 
 // WhereStatus applies the entql string predicate on the status field.
@@ -1078,7 +1195,7 @@ type InvoiceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InvoiceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1177,7 +1294,7 @@ type MembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1261,6 +1378,11 @@ func (f *MembershipFilter) WhereRemovedAt(p entql.TimeP) {
 // WhereLastUsedAt applies the entql time.Time predicate on the last_used_at field.
 func (f *MembershipFilter) WhereLastUsedAt(p entql.TimeP) {
 	f.Where(p.Field(membership.FieldLastUsedAt))
+}
+
+// WhereUnverifiedJoin applies the entql bool predicate on the unverified_join field.
+func (f *MembershipFilter) WhereUnverifiedJoin(p entql.BoolP) {
+	f.Where(p.Field(membership.FieldUnverifiedJoin))
 }
 
 // WhereHasOrganization applies a predicate to check if query has an edge organization.
@@ -1390,7 +1512,7 @@ type MessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1578,7 +1700,7 @@ type OrganizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1698,7 +1820,7 @@ type OutboxEmailFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxEmailFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1798,7 +1920,7 @@ type PasswordResetFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PasswordResetFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1863,7 +1985,7 @@ type RoleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RoleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1967,7 +2089,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2076,7 +2198,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2135,6 +2257,16 @@ func (f *UserFilter) WhereLockedAt(p entql.TimeP) {
 // WherePasswordChangedAt applies the entql time.Time predicate on the password_changed_at field.
 func (f *UserFilter) WherePasswordChangedAt(p entql.TimeP) {
 	f.Where(p.Field(user.FieldPasswordChangedAt))
+}
+
+// WhereEmailVerifiedAt applies the entql time.Time predicate on the email_verified_at field.
+func (f *UserFilter) WhereEmailVerifiedAt(p entql.TimeP) {
+	f.Where(p.Field(user.FieldEmailVerifiedAt))
+}
+
+// WhereEmailUnverifiedLegacy applies the entql bool predicate on the email_unverified_legacy field.
+func (f *UserFilter) WhereEmailUnverifiedLegacy(p entql.BoolP) {
+	f.Where(p.Field(user.FieldEmailUnverifiedLegacy))
 }
 
 // WhereHasMemberships applies a predicate to check if query has an edge memberships.

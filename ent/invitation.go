@@ -46,6 +46,8 @@ type Invitation struct {
 	GroupIds []string `json:"group_ids,omitempty"`
 	// TokenHash holds the value of the "token_hash" field.
 	TokenHash []byte `json:"-"`
+	// LinkTokenHash holds the value of the "link_token_hash" field.
+	LinkTokenHash []byte `json:"-"`
 	// Status holds the value of the "status" field.
 	Status invitation.Status `json:"status,omitempty"`
 	// ExpiresAt holds the value of the "expires_at" field.
@@ -117,7 +119,7 @@ func (*Invitation) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case invitation.FieldGrants, invitation.FieldGroupIds, invitation.FieldTokenHash:
+		case invitation.FieldGrants, invitation.FieldGroupIds, invitation.FieldTokenHash, invitation.FieldLinkTokenHash:
 			values[i] = new([]byte)
 		case invitation.FieldID, invitation.FieldOrganizationID, invitation.FieldRoleID, invitation.FieldInvitedByID:
 			values[i] = new(pulid.ID)
@@ -223,6 +225,12 @@ func (_m *Invitation) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field token_hash", values[i])
 			} else if value != nil {
 				_m.TokenHash = *value
+			}
+		case invitation.FieldLinkTokenHash:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field link_token_hash", values[i])
+			} else if value != nil {
+				_m.LinkTokenHash = *value
 			}
 		case invitation.FieldStatus:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -347,6 +355,8 @@ func (_m *Invitation) String() string {
 	builder.WriteString(fmt.Sprintf("%v", _m.GroupIds))
 	builder.WriteString(", ")
 	builder.WriteString("token_hash=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("link_token_hash=<sensitive>")
 	builder.WriteString(", ")
 	builder.WriteString("status=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Status))

@@ -147,6 +147,12 @@ func (_c *InvitationCreate) SetTokenHash(v []byte) *InvitationCreate {
 	return _c
 }
 
+// SetLinkTokenHash sets the "link_token_hash" field.
+func (_c *InvitationCreate) SetLinkTokenHash(v []byte) *InvitationCreate {
+	_c.mutation.SetLinkTokenHash(v)
+	return _c
+}
+
 // SetStatus sets the "status" field.
 func (_c *InvitationCreate) SetStatus(v invitation.Status) *InvitationCreate {
 	_c.mutation.SetStatus(v)
@@ -493,6 +499,10 @@ func (_c *InvitationCreate) createSpec() (*Invitation, *sqlgraph.CreateSpec) {
 		_spec.SetField(invitation.FieldTokenHash, field.TypeBytes, value)
 		_node.TokenHash = value
 	}
+	if value, ok := _c.mutation.LinkTokenHash(); ok {
+		_spec.SetField(invitation.FieldLinkTokenHash, field.TypeBytes, value)
+		_node.LinkTokenHash = value
+	}
 	if value, ok := _c.mutation.Status(); ok {
 		_spec.SetField(invitation.FieldStatus, field.TypeEnum, value)
 		_node.Status = value
@@ -749,6 +759,24 @@ func (u *InvitationUpsert) SetTokenHash(v []byte) *InvitationUpsert {
 // UpdateTokenHash sets the "token_hash" field to the value that was provided on create.
 func (u *InvitationUpsert) UpdateTokenHash() *InvitationUpsert {
 	u.SetExcluded(invitation.FieldTokenHash)
+	return u
+}
+
+// SetLinkTokenHash sets the "link_token_hash" field.
+func (u *InvitationUpsert) SetLinkTokenHash(v []byte) *InvitationUpsert {
+	u.Set(invitation.FieldLinkTokenHash, v)
+	return u
+}
+
+// UpdateLinkTokenHash sets the "link_token_hash" field to the value that was provided on create.
+func (u *InvitationUpsert) UpdateLinkTokenHash() *InvitationUpsert {
+	u.SetExcluded(invitation.FieldLinkTokenHash)
+	return u
+}
+
+// ClearLinkTokenHash clears the value of the "link_token_hash" field.
+func (u *InvitationUpsert) ClearLinkTokenHash() *InvitationUpsert {
+	u.SetNull(invitation.FieldLinkTokenHash)
 	return u
 }
 
@@ -1047,6 +1075,27 @@ func (u *InvitationUpsertOne) SetTokenHash(v []byte) *InvitationUpsertOne {
 func (u *InvitationUpsertOne) UpdateTokenHash() *InvitationUpsertOne {
 	return u.Update(func(s *InvitationUpsert) {
 		s.UpdateTokenHash()
+	})
+}
+
+// SetLinkTokenHash sets the "link_token_hash" field.
+func (u *InvitationUpsertOne) SetLinkTokenHash(v []byte) *InvitationUpsertOne {
+	return u.Update(func(s *InvitationUpsert) {
+		s.SetLinkTokenHash(v)
+	})
+}
+
+// UpdateLinkTokenHash sets the "link_token_hash" field to the value that was provided on create.
+func (u *InvitationUpsertOne) UpdateLinkTokenHash() *InvitationUpsertOne {
+	return u.Update(func(s *InvitationUpsert) {
+		s.UpdateLinkTokenHash()
+	})
+}
+
+// ClearLinkTokenHash clears the value of the "link_token_hash" field.
+func (u *InvitationUpsertOne) ClearLinkTokenHash() *InvitationUpsertOne {
+	return u.Update(func(s *InvitationUpsert) {
+		s.ClearLinkTokenHash()
 	})
 }
 
@@ -1527,6 +1576,27 @@ func (u *InvitationUpsertBulk) SetTokenHash(v []byte) *InvitationUpsertBulk {
 func (u *InvitationUpsertBulk) UpdateTokenHash() *InvitationUpsertBulk {
 	return u.Update(func(s *InvitationUpsert) {
 		s.UpdateTokenHash()
+	})
+}
+
+// SetLinkTokenHash sets the "link_token_hash" field.
+func (u *InvitationUpsertBulk) SetLinkTokenHash(v []byte) *InvitationUpsertBulk {
+	return u.Update(func(s *InvitationUpsert) {
+		s.SetLinkTokenHash(v)
+	})
+}
+
+// UpdateLinkTokenHash sets the "link_token_hash" field to the value that was provided on create.
+func (u *InvitationUpsertBulk) UpdateLinkTokenHash() *InvitationUpsertBulk {
+	return u.Update(func(s *InvitationUpsert) {
+		s.UpdateLinkTokenHash()
+	})
+}
+
+// ClearLinkTokenHash clears the value of the "link_token_hash" field.
+func (u *InvitationUpsertBulk) ClearLinkTokenHash() *InvitationUpsertBulk {
+	return u.Update(func(s *InvitationUpsert) {
+		s.ClearLinkTokenHash()
 	})
 }
 

@@ -165,6 +165,18 @@ func (_u *InvitationUpdate) SetTokenHash(v []byte) *InvitationUpdate {
 	return _u
 }
 
+// SetLinkTokenHash sets the "link_token_hash" field.
+func (_u *InvitationUpdate) SetLinkTokenHash(v []byte) *InvitationUpdate {
+	_u.mutation.SetLinkTokenHash(v)
+	return _u
+}
+
+// ClearLinkTokenHash clears the value of the "link_token_hash" field.
+func (_u *InvitationUpdate) ClearLinkTokenHash() *InvitationUpdate {
+	_u.mutation.ClearLinkTokenHash()
+	return _u
+}
+
 // SetStatus sets the "status" field.
 func (_u *InvitationUpdate) SetStatus(v invitation.Status) *InvitationUpdate {
 	_u.mutation.SetStatus(v)
@@ -433,6 +445,12 @@ func (_u *InvitationUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	if value, ok := _u.mutation.TokenHash(); ok {
 		_spec.SetField(invitation.FieldTokenHash, field.TypeBytes, value)
 	}
+	if value, ok := _u.mutation.LinkTokenHash(); ok {
+		_spec.SetField(invitation.FieldLinkTokenHash, field.TypeBytes, value)
+	}
+	if _u.mutation.LinkTokenHashCleared() {
+		_spec.ClearField(invitation.FieldLinkTokenHash, field.TypeBytes)
+	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(invitation.FieldStatus, field.TypeEnum, value)
 	}
@@ -669,6 +687,18 @@ func (_u *InvitationUpdateOne) AppendGroupIds(v []string) *InvitationUpdateOne {
 // SetTokenHash sets the "token_hash" field.
 func (_u *InvitationUpdateOne) SetTokenHash(v []byte) *InvitationUpdateOne {
 	_u.mutation.SetTokenHash(v)
+	return _u
+}
+
+// SetLinkTokenHash sets the "link_token_hash" field.
+func (_u *InvitationUpdateOne) SetLinkTokenHash(v []byte) *InvitationUpdateOne {
+	_u.mutation.SetLinkTokenHash(v)
+	return _u
+}
+
+// ClearLinkTokenHash clears the value of the "link_token_hash" field.
+func (_u *InvitationUpdateOne) ClearLinkTokenHash() *InvitationUpdateOne {
+	_u.mutation.ClearLinkTokenHash()
 	return _u
 }
 
@@ -969,6 +999,12 @@ func (_u *InvitationUpdateOne) sqlSave(ctx context.Context) (_node *Invitation, 
 	}
 	if value, ok := _u.mutation.TokenHash(); ok {
 		_spec.SetField(invitation.FieldTokenHash, field.TypeBytes, value)
+	}
+	if value, ok := _u.mutation.LinkTokenHash(); ok {
+		_spec.SetField(invitation.FieldLinkTokenHash, field.TypeBytes, value)
+	}
+	if _u.mutation.LinkTokenHashCleared() {
+		_spec.ClearField(invitation.FieldLinkTokenHash, field.TypeBytes)
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(invitation.FieldStatus, field.TypeEnum, value)

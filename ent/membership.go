@@ -52,6 +52,8 @@ type Membership struct {
 	RemovedAt *time.Time `json:"removed_at,omitempty"`
 	// LastUsedAt holds the value of the "last_used_at" field.
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	// UnverifiedJoin holds the value of the "unverified_join" field.
+	UnverifiedJoin bool `json:"unverified_join,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the MembershipQuery when eager-loading is set.
 	Edges        MembershipEdges `json:"edges"`
@@ -164,6 +166,8 @@ func (*Membership) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case membership.FieldID, membership.FieldOrganizationID, membership.FieldUserID, membership.FieldRoleID:
 			values[i] = new(pulid.ID)
+		case membership.FieldUnverifiedJoin:
+			values[i] = new(sql.NullBool)
 		case membership.FieldStatus, membership.FieldUsername, membership.FieldUsernameKey, membership.FieldTitle, membership.FieldGroupScope:
 			values[i] = new(sql.NullString)
 		case membership.FieldCreatedAt, membership.FieldUpdatedAt, membership.FieldJoinedAt, membership.FieldRemovedAt, membership.FieldLastUsedAt:
@@ -285,6 +289,12 @@ func (_m *Membership) assignValues(columns []string, values []any) error {
 				_m.LastUsedAt = new(time.Time)
 				*_m.LastUsedAt = value.Time
 			}
+		case membership.FieldUnverifiedJoin:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field unverified_join", values[i])
+			} else if value.Valid {
+				_m.UnverifiedJoin = value.Bool
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -404,6 +414,9 @@ func (_m *Membership) String() string {
 		builder.WriteString("last_used_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("unverified_join=")
+	builder.WriteString(fmt.Sprintf("%v", _m.UnverifiedJoin))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -183,6 +183,20 @@ func (_c *MembershipCreate) SetNillableLastUsedAt(v *time.Time) *MembershipCreat
 	return _c
 }
 
+// SetUnverifiedJoin sets the "unverified_join" field.
+func (_c *MembershipCreate) SetUnverifiedJoin(v bool) *MembershipCreate {
+	_c.mutation.SetUnverifiedJoin(v)
+	return _c
+}
+
+// SetNillableUnverifiedJoin sets the "unverified_join" field if the given value is not nil.
+func (_c *MembershipCreate) SetNillableUnverifiedJoin(v *bool) *MembershipCreate {
+	if v != nil {
+		_c.SetUnverifiedJoin(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *MembershipCreate) SetID(v pulid.ID) *MembershipCreate {
 	_c.mutation.SetID(v)
@@ -350,6 +364,10 @@ func (_c *MembershipCreate) defaults() error {
 		v := membership.DefaultJoinedAt()
 		_c.mutation.SetJoinedAt(v)
 	}
+	if _, ok := _c.mutation.UnverifiedJoin(); !ok {
+		v := membership.DefaultUnverifiedJoin
+		_c.mutation.SetUnverifiedJoin(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if membership.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized membership.DefaultID (forgotten import ent/runtime?)")
@@ -425,6 +443,9 @@ func (_c *MembershipCreate) check() error {
 	}
 	if _, ok := _c.mutation.JoinedAt(); !ok {
 		return &ValidationError{Name: "joined_at", err: errors.New(`ent: missing required field "Membership.joined_at"`)}
+	}
+	if _, ok := _c.mutation.UnverifiedJoin(); !ok {
+		return &ValidationError{Name: "unverified_join", err: errors.New(`ent: missing required field "Membership.unverified_join"`)}
 	}
 	if len(_c.mutation.OrganizationIDs()) == 0 {
 		return &ValidationError{Name: "organization", err: errors.New(`ent: missing required edge "Membership.organization"`)}
@@ -518,6 +539,10 @@ func (_c *MembershipCreate) createSpec() (*Membership, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.LastUsedAt(); ok {
 		_spec.SetField(membership.FieldLastUsedAt, field.TypeTime, value)
 		_node.LastUsedAt = &value
+	}
+	if value, ok := _c.mutation.UnverifiedJoin(); ok {
+		_spec.SetField(membership.FieldUnverifiedJoin, field.TypeBool, value)
+		_node.UnverifiedJoin = value
 	}
 	if nodes := _c.mutation.OrganizationIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -830,6 +855,18 @@ func (u *MembershipUpsert) ClearLastUsedAt() *MembershipUpsert {
 	return u
 }
 
+// SetUnverifiedJoin sets the "unverified_join" field.
+func (u *MembershipUpsert) SetUnverifiedJoin(v bool) *MembershipUpsert {
+	u.Set(membership.FieldUnverifiedJoin, v)
+	return u
+}
+
+// UpdateUnverifiedJoin sets the "unverified_join" field to the value that was provided on create.
+func (u *MembershipUpsert) UpdateUnverifiedJoin() *MembershipUpsert {
+	u.SetExcluded(membership.FieldUnverifiedJoin)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -1055,6 +1092,20 @@ func (u *MembershipUpsertOne) UpdateLastUsedAt() *MembershipUpsertOne {
 func (u *MembershipUpsertOne) ClearLastUsedAt() *MembershipUpsertOne {
 	return u.Update(func(s *MembershipUpsert) {
 		s.ClearLastUsedAt()
+	})
+}
+
+// SetUnverifiedJoin sets the "unverified_join" field.
+func (u *MembershipUpsertOne) SetUnverifiedJoin(v bool) *MembershipUpsertOne {
+	return u.Update(func(s *MembershipUpsert) {
+		s.SetUnverifiedJoin(v)
+	})
+}
+
+// UpdateUnverifiedJoin sets the "unverified_join" field to the value that was provided on create.
+func (u *MembershipUpsertOne) UpdateUnverifiedJoin() *MembershipUpsertOne {
+	return u.Update(func(s *MembershipUpsert) {
+		s.UpdateUnverifiedJoin()
 	})
 }
 
@@ -1450,6 +1501,20 @@ func (u *MembershipUpsertBulk) UpdateLastUsedAt() *MembershipUpsertBulk {
 func (u *MembershipUpsertBulk) ClearLastUsedAt() *MembershipUpsertBulk {
 	return u.Update(func(s *MembershipUpsert) {
 		s.ClearLastUsedAt()
+	})
+}
+
+// SetUnverifiedJoin sets the "unverified_join" field.
+func (u *MembershipUpsertBulk) SetUnverifiedJoin(v bool) *MembershipUpsertBulk {
+	return u.Update(func(s *MembershipUpsert) {
+		s.SetUnverifiedJoin(v)
+	})
+}
+
+// UpdateUnverifiedJoin sets the "unverified_join" field to the value that was provided on create.
+func (u *MembershipUpsertBulk) UpdateUnverifiedJoin() *MembershipUpsertBulk {
+	return u.Update(func(s *MembershipUpsert) {
+		s.UpdateUnverifiedJoin()
 	})
 }
 

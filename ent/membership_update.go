@@ -188,6 +188,20 @@ func (_u *MembershipUpdate) ClearLastUsedAt() *MembershipUpdate {
 	return _u
 }
 
+// SetUnverifiedJoin sets the "unverified_join" field.
+func (_u *MembershipUpdate) SetUnverifiedJoin(v bool) *MembershipUpdate {
+	_u.mutation.SetUnverifiedJoin(v)
+	return _u
+}
+
+// SetNillableUnverifiedJoin sets the "unverified_join" field if the given value is not nil.
+func (_u *MembershipUpdate) SetNillableUnverifiedJoin(v *bool) *MembershipUpdate {
+	if v != nil {
+		_u.SetUnverifiedJoin(*v)
+	}
+	return _u
+}
+
 // SetRole sets the "role" edge to the Role entity.
 func (_u *MembershipUpdate) SetRole(v *Role) *MembershipUpdate {
 	return _u.SetRoleID(v.ID)
@@ -492,6 +506,9 @@ func (_u *MembershipUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	}
 	if _u.mutation.LastUsedAtCleared() {
 		_spec.ClearField(membership.FieldLastUsedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.UnverifiedJoin(); ok {
+		_spec.SetField(membership.FieldUnverifiedJoin, field.TypeBool, value)
 	}
 	if _u.mutation.RoleCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -878,6 +895,20 @@ func (_u *MembershipUpdateOne) ClearLastUsedAt() *MembershipUpdateOne {
 	return _u
 }
 
+// SetUnverifiedJoin sets the "unverified_join" field.
+func (_u *MembershipUpdateOne) SetUnverifiedJoin(v bool) *MembershipUpdateOne {
+	_u.mutation.SetUnverifiedJoin(v)
+	return _u
+}
+
+// SetNillableUnverifiedJoin sets the "unverified_join" field if the given value is not nil.
+func (_u *MembershipUpdateOne) SetNillableUnverifiedJoin(v *bool) *MembershipUpdateOne {
+	if v != nil {
+		_u.SetUnverifiedJoin(*v)
+	}
+	return _u
+}
+
 // SetRole sets the "role" edge to the Role entity.
 func (_u *MembershipUpdateOne) SetRole(v *Role) *MembershipUpdateOne {
 	return _u.SetRoleID(v.ID)
@@ -1212,6 +1243,9 @@ func (_u *MembershipUpdateOne) sqlSave(ctx context.Context) (_node *Membership, 
 	}
 	if _u.mutation.LastUsedAtCleared() {
 		_spec.ClearField(membership.FieldLastUsedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.UnverifiedJoin(); ok {
+		_spec.SetField(membership.FieldUnverifiedJoin, field.TypeBool, value)
 	}
 	if _u.mutation.RoleCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"staffroom/ent/auditevent"
+	"staffroom/ent/emailverification"
 	"staffroom/ent/group"
 	"staffroom/ent/invitation"
 	"staffroom/ent/invoice"
@@ -36,18 +37,19 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAuditEvent    = "AuditEvent"
-	TypeGroup         = "Group"
-	TypeInvitation    = "Invitation"
-	TypeInvoice       = "Invoice"
-	TypeMembership    = "Membership"
-	TypeMessage       = "Message"
-	TypeOrganization  = "Organization"
-	TypeOutboxEmail   = "OutboxEmail"
-	TypePasswordReset = "PasswordReset"
-	TypeRole          = "Role"
-	TypeSession       = "Session"
-	TypeUser          = "User"
+	TypeAuditEvent        = "AuditEvent"
+	TypeEmailVerification = "EmailVerification"
+	TypeGroup             = "Group"
+	TypeInvitation        = "Invitation"
+	TypeInvoice           = "Invoice"
+	TypeMembership        = "Membership"
+	TypeMessage           = "Message"
+	TypeOrganization      = "Organization"
+	TypeOutboxEmail       = "OutboxEmail"
+	TypePasswordReset     = "PasswordReset"
+	TypeRole              = "Role"
+	TypeSession           = "Session"
+	TypeUser              = "User"
 )
 
 // AuditEventMutation represents an operation that mutates the AuditEvent nodes in the graph.
@@ -1009,6 +1011,830 @@ func (m *AuditEventMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown AuditEvent edge %s", name)
 }
 
+// EmailVerificationMutation represents an operation that mutates the EmailVerification nodes in the graph.
+type EmailVerificationMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *pulid.ID
+	user_id       *pulid.ID
+	token_hash    *[]byte
+	password_hash *string
+	first_name    *string
+	last_name     *string
+	phone         *string
+	created_at    *time.Time
+	expires_at    *time.Time
+	used_at       *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*EmailVerification, error)
+	predicates    []predicate.EmailVerification
+}
+
+var _ ent.Mutation = (*EmailVerificationMutation)(nil)
+
+// emailverificationOption allows management of the mutation configuration using functional options.
+type emailverificationOption func(*EmailVerificationMutation)
+
+// newEmailVerificationMutation creates new mutation for the EmailVerification entity.
+func newEmailVerificationMutation(c config, op Op, opts ...emailverificationOption) *EmailVerificationMutation {
+	m := &EmailVerificationMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeEmailVerification,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withEmailVerificationID sets the ID field of the mutation.
+func withEmailVerificationID(id pulid.ID) emailverificationOption {
+	return func(m *EmailVerificationMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *EmailVerification
+		)
+		m.oldValue = func(ctx context.Context) (*EmailVerification, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().EmailVerification.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withEmailVerification sets the old EmailVerification of the mutation.
+func withEmailVerification(node *EmailVerification) emailverificationOption {
+	return func(m *EmailVerificationMutation) {
+		m.oldValue = func(context.Context) (*EmailVerification, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m EmailVerificationMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m EmailVerificationMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of EmailVerification entities.
+func (m *EmailVerificationMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *EmailVerificationMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *EmailVerificationMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().EmailVerification.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUserID sets the "user_id" field.
+func (m *EmailVerificationMutation) SetUserID(pu pulid.ID) {
+	m.user_id = &pu
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *EmailVerificationMutation) UserID() (r pulid.ID, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the EmailVerification entity.
+// If the EmailVerification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailVerificationMutation) OldUserID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *EmailVerificationMutation) ResetUserID() {
+	m.user_id = nil
+}
+
+// SetTokenHash sets the "token_hash" field.
+func (m *EmailVerificationMutation) SetTokenHash(b []byte) {
+	m.token_hash = &b
+}
+
+// TokenHash returns the value of the "token_hash" field in the mutation.
+func (m *EmailVerificationMutation) TokenHash() (r []byte, exists bool) {
+	v := m.token_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTokenHash returns the old "token_hash" field's value of the EmailVerification entity.
+// If the EmailVerification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailVerificationMutation) OldTokenHash(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTokenHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTokenHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTokenHash: %w", err)
+	}
+	return oldValue.TokenHash, nil
+}
+
+// ResetTokenHash resets all changes to the "token_hash" field.
+func (m *EmailVerificationMutation) ResetTokenHash() {
+	m.token_hash = nil
+}
+
+// SetPasswordHash sets the "password_hash" field.
+func (m *EmailVerificationMutation) SetPasswordHash(s string) {
+	m.password_hash = &s
+}
+
+// PasswordHash returns the value of the "password_hash" field in the mutation.
+func (m *EmailVerificationMutation) PasswordHash() (r string, exists bool) {
+	v := m.password_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPasswordHash returns the old "password_hash" field's value of the EmailVerification entity.
+// If the EmailVerification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailVerificationMutation) OldPasswordHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPasswordHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPasswordHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPasswordHash: %w", err)
+	}
+	return oldValue.PasswordHash, nil
+}
+
+// ClearPasswordHash clears the value of the "password_hash" field.
+func (m *EmailVerificationMutation) ClearPasswordHash() {
+	m.password_hash = nil
+	m.clearedFields[emailverification.FieldPasswordHash] = struct{}{}
+}
+
+// PasswordHashCleared returns if the "password_hash" field was cleared in this mutation.
+func (m *EmailVerificationMutation) PasswordHashCleared() bool {
+	_, ok := m.clearedFields[emailverification.FieldPasswordHash]
+	return ok
+}
+
+// ResetPasswordHash resets all changes to the "password_hash" field.
+func (m *EmailVerificationMutation) ResetPasswordHash() {
+	m.password_hash = nil
+	delete(m.clearedFields, emailverification.FieldPasswordHash)
+}
+
+// SetFirstName sets the "first_name" field.
+func (m *EmailVerificationMutation) SetFirstName(s string) {
+	m.first_name = &s
+}
+
+// FirstName returns the value of the "first_name" field in the mutation.
+func (m *EmailVerificationMutation) FirstName() (r string, exists bool) {
+	v := m.first_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFirstName returns the old "first_name" field's value of the EmailVerification entity.
+// If the EmailVerification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailVerificationMutation) OldFirstName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFirstName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFirstName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFirstName: %w", err)
+	}
+	return oldValue.FirstName, nil
+}
+
+// ResetFirstName resets all changes to the "first_name" field.
+func (m *EmailVerificationMutation) ResetFirstName() {
+	m.first_name = nil
+}
+
+// SetLastName sets the "last_name" field.
+func (m *EmailVerificationMutation) SetLastName(s string) {
+	m.last_name = &s
+}
+
+// LastName returns the value of the "last_name" field in the mutation.
+func (m *EmailVerificationMutation) LastName() (r string, exists bool) {
+	v := m.last_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastName returns the old "last_name" field's value of the EmailVerification entity.
+// If the EmailVerification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailVerificationMutation) OldLastName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastName: %w", err)
+	}
+	return oldValue.LastName, nil
+}
+
+// ResetLastName resets all changes to the "last_name" field.
+func (m *EmailVerificationMutation) ResetLastName() {
+	m.last_name = nil
+}
+
+// SetPhone sets the "phone" field.
+func (m *EmailVerificationMutation) SetPhone(s string) {
+	m.phone = &s
+}
+
+// Phone returns the value of the "phone" field in the mutation.
+func (m *EmailVerificationMutation) Phone() (r string, exists bool) {
+	v := m.phone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPhone returns the old "phone" field's value of the EmailVerification entity.
+// If the EmailVerification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailVerificationMutation) OldPhone(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPhone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPhone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPhone: %w", err)
+	}
+	return oldValue.Phone, nil
+}
+
+// ClearPhone clears the value of the "phone" field.
+func (m *EmailVerificationMutation) ClearPhone() {
+	m.phone = nil
+	m.clearedFields[emailverification.FieldPhone] = struct{}{}
+}
+
+// PhoneCleared returns if the "phone" field was cleared in this mutation.
+func (m *EmailVerificationMutation) PhoneCleared() bool {
+	_, ok := m.clearedFields[emailverification.FieldPhone]
+	return ok
+}
+
+// ResetPhone resets all changes to the "phone" field.
+func (m *EmailVerificationMutation) ResetPhone() {
+	m.phone = nil
+	delete(m.clearedFields, emailverification.FieldPhone)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *EmailVerificationMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *EmailVerificationMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the EmailVerification entity.
+// If the EmailVerification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailVerificationMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *EmailVerificationMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (m *EmailVerificationMutation) SetExpiresAt(t time.Time) {
+	m.expires_at = &t
+}
+
+// ExpiresAt returns the value of the "expires_at" field in the mutation.
+func (m *EmailVerificationMutation) ExpiresAt() (r time.Time, exists bool) {
+	v := m.expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiresAt returns the old "expires_at" field's value of the EmailVerification entity.
+// If the EmailVerification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailVerificationMutation) OldExpiresAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiresAt: %w", err)
+	}
+	return oldValue.ExpiresAt, nil
+}
+
+// ResetExpiresAt resets all changes to the "expires_at" field.
+func (m *EmailVerificationMutation) ResetExpiresAt() {
+	m.expires_at = nil
+}
+
+// SetUsedAt sets the "used_at" field.
+func (m *EmailVerificationMutation) SetUsedAt(t time.Time) {
+	m.used_at = &t
+}
+
+// UsedAt returns the value of the "used_at" field in the mutation.
+func (m *EmailVerificationMutation) UsedAt() (r time.Time, exists bool) {
+	v := m.used_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUsedAt returns the old "used_at" field's value of the EmailVerification entity.
+// If the EmailVerification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailVerificationMutation) OldUsedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUsedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUsedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUsedAt: %w", err)
+	}
+	return oldValue.UsedAt, nil
+}
+
+// ClearUsedAt clears the value of the "used_at" field.
+func (m *EmailVerificationMutation) ClearUsedAt() {
+	m.used_at = nil
+	m.clearedFields[emailverification.FieldUsedAt] = struct{}{}
+}
+
+// UsedAtCleared returns if the "used_at" field was cleared in this mutation.
+func (m *EmailVerificationMutation) UsedAtCleared() bool {
+	_, ok := m.clearedFields[emailverification.FieldUsedAt]
+	return ok
+}
+
+// ResetUsedAt resets all changes to the "used_at" field.
+func (m *EmailVerificationMutation) ResetUsedAt() {
+	m.used_at = nil
+	delete(m.clearedFields, emailverification.FieldUsedAt)
+}
+
+// Where appends a list predicates to the EmailVerificationMutation builder.
+func (m *EmailVerificationMutation) Where(ps ...predicate.EmailVerification) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the EmailVerificationMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *EmailVerificationMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.EmailVerification, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *EmailVerificationMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *EmailVerificationMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (EmailVerification).
+func (m *EmailVerificationMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *EmailVerificationMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.user_id != nil {
+		fields = append(fields, emailverification.FieldUserID)
+	}
+	if m.token_hash != nil {
+		fields = append(fields, emailverification.FieldTokenHash)
+	}
+	if m.password_hash != nil {
+		fields = append(fields, emailverification.FieldPasswordHash)
+	}
+	if m.first_name != nil {
+		fields = append(fields, emailverification.FieldFirstName)
+	}
+	if m.last_name != nil {
+		fields = append(fields, emailverification.FieldLastName)
+	}
+	if m.phone != nil {
+		fields = append(fields, emailverification.FieldPhone)
+	}
+	if m.created_at != nil {
+		fields = append(fields, emailverification.FieldCreatedAt)
+	}
+	if m.expires_at != nil {
+		fields = append(fields, emailverification.FieldExpiresAt)
+	}
+	if m.used_at != nil {
+		fields = append(fields, emailverification.FieldUsedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *EmailVerificationMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case emailverification.FieldUserID:
+		return m.UserID()
+	case emailverification.FieldTokenHash:
+		return m.TokenHash()
+	case emailverification.FieldPasswordHash:
+		return m.PasswordHash()
+	case emailverification.FieldFirstName:
+		return m.FirstName()
+	case emailverification.FieldLastName:
+		return m.LastName()
+	case emailverification.FieldPhone:
+		return m.Phone()
+	case emailverification.FieldCreatedAt:
+		return m.CreatedAt()
+	case emailverification.FieldExpiresAt:
+		return m.ExpiresAt()
+	case emailverification.FieldUsedAt:
+		return m.UsedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *EmailVerificationMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case emailverification.FieldUserID:
+		return m.OldUserID(ctx)
+	case emailverification.FieldTokenHash:
+		return m.OldTokenHash(ctx)
+	case emailverification.FieldPasswordHash:
+		return m.OldPasswordHash(ctx)
+	case emailverification.FieldFirstName:
+		return m.OldFirstName(ctx)
+	case emailverification.FieldLastName:
+		return m.OldLastName(ctx)
+	case emailverification.FieldPhone:
+		return m.OldPhone(ctx)
+	case emailverification.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case emailverification.FieldExpiresAt:
+		return m.OldExpiresAt(ctx)
+	case emailverification.FieldUsedAt:
+		return m.OldUsedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown EmailVerification field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *EmailVerificationMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case emailverification.FieldUserID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case emailverification.FieldTokenHash:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTokenHash(v)
+		return nil
+	case emailverification.FieldPasswordHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPasswordHash(v)
+		return nil
+	case emailverification.FieldFirstName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFirstName(v)
+		return nil
+	case emailverification.FieldLastName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastName(v)
+		return nil
+	case emailverification.FieldPhone:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPhone(v)
+		return nil
+	case emailverification.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case emailverification.FieldExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiresAt(v)
+		return nil
+	case emailverification.FieldUsedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUsedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown EmailVerification field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *EmailVerificationMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *EmailVerificationMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *EmailVerificationMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown EmailVerification numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *EmailVerificationMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(emailverification.FieldPasswordHash) {
+		fields = append(fields, emailverification.FieldPasswordHash)
+	}
+	if m.FieldCleared(emailverification.FieldPhone) {
+		fields = append(fields, emailverification.FieldPhone)
+	}
+	if m.FieldCleared(emailverification.FieldUsedAt) {
+		fields = append(fields, emailverification.FieldUsedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *EmailVerificationMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *EmailVerificationMutation) ClearField(name string) error {
+	switch name {
+	case emailverification.FieldPasswordHash:
+		m.ClearPasswordHash()
+		return nil
+	case emailverification.FieldPhone:
+		m.ClearPhone()
+		return nil
+	case emailverification.FieldUsedAt:
+		m.ClearUsedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown EmailVerification nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *EmailVerificationMutation) ResetField(name string) error {
+	switch name {
+	case emailverification.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case emailverification.FieldTokenHash:
+		m.ResetTokenHash()
+		return nil
+	case emailverification.FieldPasswordHash:
+		m.ResetPasswordHash()
+		return nil
+	case emailverification.FieldFirstName:
+		m.ResetFirstName()
+		return nil
+	case emailverification.FieldLastName:
+		m.ResetLastName()
+		return nil
+	case emailverification.FieldPhone:
+		m.ResetPhone()
+		return nil
+	case emailverification.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case emailverification.FieldExpiresAt:
+		m.ResetExpiresAt()
+		return nil
+	case emailverification.FieldUsedAt:
+		m.ResetUsedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown EmailVerification field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *EmailVerificationMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *EmailVerificationMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *EmailVerificationMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *EmailVerificationMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *EmailVerificationMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *EmailVerificationMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *EmailVerificationMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown EmailVerification unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *EmailVerificationMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown EmailVerification edge %s", name)
+}
+
 // GroupMutation represents an operation that mutates the Group nodes in the graph.
 type GroupMutation struct {
 	config
@@ -1850,6 +2676,7 @@ type InvitationMutation struct {
 	group_ids           *[]string
 	appendgroup_ids     []string
 	token_hash          *[]byte
+	link_token_hash     *[]byte
 	status              *invitation.Status
 	expires_at          *time.Time
 	send_count          *int
@@ -2461,6 +3288,55 @@ func (m *InvitationMutation) ResetTokenHash() {
 	m.token_hash = nil
 }
 
+// SetLinkTokenHash sets the "link_token_hash" field.
+func (m *InvitationMutation) SetLinkTokenHash(b []byte) {
+	m.link_token_hash = &b
+}
+
+// LinkTokenHash returns the value of the "link_token_hash" field in the mutation.
+func (m *InvitationMutation) LinkTokenHash() (r []byte, exists bool) {
+	v := m.link_token_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLinkTokenHash returns the old "link_token_hash" field's value of the Invitation entity.
+// If the Invitation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InvitationMutation) OldLinkTokenHash(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLinkTokenHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLinkTokenHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLinkTokenHash: %w", err)
+	}
+	return oldValue.LinkTokenHash, nil
+}
+
+// ClearLinkTokenHash clears the value of the "link_token_hash" field.
+func (m *InvitationMutation) ClearLinkTokenHash() {
+	m.link_token_hash = nil
+	m.clearedFields[invitation.FieldLinkTokenHash] = struct{}{}
+}
+
+// LinkTokenHashCleared returns if the "link_token_hash" field was cleared in this mutation.
+func (m *InvitationMutation) LinkTokenHashCleared() bool {
+	_, ok := m.clearedFields[invitation.FieldLinkTokenHash]
+	return ok
+}
+
+// ResetLinkTokenHash resets all changes to the "link_token_hash" field.
+func (m *InvitationMutation) ResetLinkTokenHash() {
+	m.link_token_hash = nil
+	delete(m.clearedFields, invitation.FieldLinkTokenHash)
+}
+
 // SetStatus sets the "status" field.
 func (m *InvitationMutation) SetStatus(i invitation.Status) {
 	m.status = &i
@@ -2838,7 +3714,7 @@ func (m *InvitationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *InvitationMutation) Fields() []string {
-	fields := make([]string, 0, 18)
+	fields := make([]string, 0, 19)
 	if m.created_at != nil {
 		fields = append(fields, invitation.FieldCreatedAt)
 	}
@@ -2874,6 +3750,9 @@ func (m *InvitationMutation) Fields() []string {
 	}
 	if m.token_hash != nil {
 		fields = append(fields, invitation.FieldTokenHash)
+	}
+	if m.link_token_hash != nil {
+		fields = append(fields, invitation.FieldLinkTokenHash)
 	}
 	if m.status != nil {
 		fields = append(fields, invitation.FieldStatus)
@@ -2925,6 +3804,8 @@ func (m *InvitationMutation) Field(name string) (ent.Value, bool) {
 		return m.GroupIds()
 	case invitation.FieldTokenHash:
 		return m.TokenHash()
+	case invitation.FieldLinkTokenHash:
+		return m.LinkTokenHash()
 	case invitation.FieldStatus:
 		return m.Status()
 	case invitation.FieldExpiresAt:
@@ -2970,6 +3851,8 @@ func (m *InvitationMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldGroupIds(ctx)
 	case invitation.FieldTokenHash:
 		return m.OldTokenHash(ctx)
+	case invitation.FieldLinkTokenHash:
+		return m.OldLinkTokenHash(ctx)
 	case invitation.FieldStatus:
 		return m.OldStatus(ctx)
 	case invitation.FieldExpiresAt:
@@ -3075,6 +3958,13 @@ func (m *InvitationMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetTokenHash(v)
 		return nil
+	case invitation.FieldLinkTokenHash:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLinkTokenHash(v)
+		return nil
 	case invitation.FieldStatus:
 		v, ok := value.(invitation.Status)
 		if !ok {
@@ -3168,6 +4058,9 @@ func (m *InvitationMutation) ClearedFields() []string {
 	if m.FieldCleared(invitation.FieldInvitedByID) {
 		fields = append(fields, invitation.FieldInvitedByID)
 	}
+	if m.FieldCleared(invitation.FieldLinkTokenHash) {
+		fields = append(fields, invitation.FieldLinkTokenHash)
+	}
 	if m.FieldCleared(invitation.FieldLastSentAt) {
 		fields = append(fields, invitation.FieldLastSentAt)
 	}
@@ -3193,6 +4086,9 @@ func (m *InvitationMutation) ClearField(name string) error {
 		return nil
 	case invitation.FieldInvitedByID:
 		m.ClearInvitedByID()
+		return nil
+	case invitation.FieldLinkTokenHash:
+		m.ClearLinkTokenHash()
 		return nil
 	case invitation.FieldLastSentAt:
 		m.ClearLastSentAt()
@@ -3243,6 +4139,9 @@ func (m *InvitationMutation) ResetField(name string) error {
 		return nil
 	case invitation.FieldTokenHash:
 		m.ResetTokenHash()
+		return nil
+	case invitation.FieldLinkTokenHash:
+		m.ResetLinkTokenHash()
 		return nil
 	case invitation.FieldStatus:
 		m.ResetStatus()
@@ -4272,6 +5171,7 @@ type MembershipMutation struct {
 	joined_at                *time.Time
 	removed_at               *time.Time
 	last_used_at             *time.Time
+	unverified_join          *bool
 	clearedFields            map[string]struct{}
 	organization             *pulid.ID
 	clearedorganization      bool
@@ -4996,6 +5896,42 @@ func (m *MembershipMutation) ResetLastUsedAt() {
 	delete(m.clearedFields, membership.FieldLastUsedAt)
 }
 
+// SetUnverifiedJoin sets the "unverified_join" field.
+func (m *MembershipMutation) SetUnverifiedJoin(b bool) {
+	m.unverified_join = &b
+}
+
+// UnverifiedJoin returns the value of the "unverified_join" field in the mutation.
+func (m *MembershipMutation) UnverifiedJoin() (r bool, exists bool) {
+	v := m.unverified_join
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUnverifiedJoin returns the old "unverified_join" field's value of the Membership entity.
+// If the Membership object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MembershipMutation) OldUnverifiedJoin(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUnverifiedJoin is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUnverifiedJoin requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUnverifiedJoin: %w", err)
+	}
+	return oldValue.UnverifiedJoin, nil
+}
+
+// ResetUnverifiedJoin resets all changes to the "unverified_join" field.
+func (m *MembershipMutation) ResetUnverifiedJoin() {
+	m.unverified_join = nil
+}
+
 // ClearOrganization clears the "organization" edge to the Organization entity.
 func (m *MembershipMutation) ClearOrganization() {
 	m.clearedorganization = true
@@ -5327,7 +6263,7 @@ func (m *MembershipMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *MembershipMutation) Fields() []string {
-	fields := make([]string, 0, 15)
+	fields := make([]string, 0, 16)
 	if m.created_at != nil {
 		fields = append(fields, membership.FieldCreatedAt)
 	}
@@ -5373,6 +6309,9 @@ func (m *MembershipMutation) Fields() []string {
 	if m.last_used_at != nil {
 		fields = append(fields, membership.FieldLastUsedAt)
 	}
+	if m.unverified_join != nil {
+		fields = append(fields, membership.FieldUnverifiedJoin)
+	}
 	return fields
 }
 
@@ -5411,6 +6350,8 @@ func (m *MembershipMutation) Field(name string) (ent.Value, bool) {
 		return m.RemovedAt()
 	case membership.FieldLastUsedAt:
 		return m.LastUsedAt()
+	case membership.FieldUnverifiedJoin:
+		return m.UnverifiedJoin()
 	}
 	return nil, false
 }
@@ -5450,6 +6391,8 @@ func (m *MembershipMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldRemovedAt(ctx)
 	case membership.FieldLastUsedAt:
 		return m.OldLastUsedAt(ctx)
+	case membership.FieldUnverifiedJoin:
+		return m.OldUnverifiedJoin(ctx)
 	}
 	return nil, fmt.Errorf("unknown Membership field %s", name)
 }
@@ -5564,6 +6507,13 @@ func (m *MembershipMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetLastUsedAt(v)
 		return nil
+	case membership.FieldUnverifiedJoin:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUnverifiedJoin(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Membership field %s", name)
 }
@@ -5672,6 +6622,9 @@ func (m *MembershipMutation) ResetField(name string) error {
 		return nil
 	case membership.FieldLastUsedAt:
 		m.ResetLastUsedAt()
+		return nil
+	case membership.FieldUnverifiedJoin:
+		m.ResetUnverifiedJoin()
 		return nil
 	}
 	return fmt.Errorf("unknown Membership field %s", name)
@@ -12007,30 +12960,32 @@ func (m *SessionMutation) ResetEdge(name string) error {
 // UserMutation represents an operation that mutates the User nodes in the graph.
 type UserMutation struct {
 	config
-	op                  Op
-	typ                 string
-	id                  *pulid.ID
-	created_at          *time.Time
-	updated_at          *time.Time
-	email               *string
-	password_hash       *string
-	first_name          *string
-	last_name           *string
-	phone               *string
-	failed_logins       *int
-	addfailed_logins    *int
-	locked_at           *time.Time
-	password_changed_at *time.Time
-	clearedFields       map[string]struct{}
-	memberships         map[pulid.ID]struct{}
-	removedmemberships  map[pulid.ID]struct{}
-	clearedmemberships  bool
-	sessions            map[pulid.ID]struct{}
-	removedsessions     map[pulid.ID]struct{}
-	clearedsessions     bool
-	done                bool
-	oldValue            func(context.Context) (*User, error)
-	predicates          []predicate.User
+	op                      Op
+	typ                     string
+	id                      *pulid.ID
+	created_at              *time.Time
+	updated_at              *time.Time
+	email                   *string
+	password_hash           *string
+	first_name              *string
+	last_name               *string
+	phone                   *string
+	failed_logins           *int
+	addfailed_logins        *int
+	locked_at               *time.Time
+	password_changed_at     *time.Time
+	email_verified_at       *time.Time
+	email_unverified_legacy *bool
+	clearedFields           map[string]struct{}
+	memberships             map[pulid.ID]struct{}
+	removedmemberships      map[pulid.ID]struct{}
+	clearedmemberships      bool
+	sessions                map[pulid.ID]struct{}
+	removedsessions         map[pulid.ID]struct{}
+	clearedsessions         bool
+	done                    bool
+	oldValue                func(context.Context) (*User, error)
+	predicates              []predicate.User
 }
 
 var _ ent.Mutation = (*UserMutation)(nil)
@@ -12569,6 +13524,91 @@ func (m *UserMutation) ResetPasswordChangedAt() {
 	delete(m.clearedFields, user.FieldPasswordChangedAt)
 }
 
+// SetEmailVerifiedAt sets the "email_verified_at" field.
+func (m *UserMutation) SetEmailVerifiedAt(t time.Time) {
+	m.email_verified_at = &t
+}
+
+// EmailVerifiedAt returns the value of the "email_verified_at" field in the mutation.
+func (m *UserMutation) EmailVerifiedAt() (r time.Time, exists bool) {
+	v := m.email_verified_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmailVerifiedAt returns the old "email_verified_at" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldEmailVerifiedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmailVerifiedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmailVerifiedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmailVerifiedAt: %w", err)
+	}
+	return oldValue.EmailVerifiedAt, nil
+}
+
+// ClearEmailVerifiedAt clears the value of the "email_verified_at" field.
+func (m *UserMutation) ClearEmailVerifiedAt() {
+	m.email_verified_at = nil
+	m.clearedFields[user.FieldEmailVerifiedAt] = struct{}{}
+}
+
+// EmailVerifiedAtCleared returns if the "email_verified_at" field was cleared in this mutation.
+func (m *UserMutation) EmailVerifiedAtCleared() bool {
+	_, ok := m.clearedFields[user.FieldEmailVerifiedAt]
+	return ok
+}
+
+// ResetEmailVerifiedAt resets all changes to the "email_verified_at" field.
+func (m *UserMutation) ResetEmailVerifiedAt() {
+	m.email_verified_at = nil
+	delete(m.clearedFields, user.FieldEmailVerifiedAt)
+}
+
+// SetEmailUnverifiedLegacy sets the "email_unverified_legacy" field.
+func (m *UserMutation) SetEmailUnverifiedLegacy(b bool) {
+	m.email_unverified_legacy = &b
+}
+
+// EmailUnverifiedLegacy returns the value of the "email_unverified_legacy" field in the mutation.
+func (m *UserMutation) EmailUnverifiedLegacy() (r bool, exists bool) {
+	v := m.email_unverified_legacy
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmailUnverifiedLegacy returns the old "email_unverified_legacy" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldEmailUnverifiedLegacy(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmailUnverifiedLegacy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmailUnverifiedLegacy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmailUnverifiedLegacy: %w", err)
+	}
+	return oldValue.EmailUnverifiedLegacy, nil
+}
+
+// ResetEmailUnverifiedLegacy resets all changes to the "email_unverified_legacy" field.
+func (m *UserMutation) ResetEmailUnverifiedLegacy() {
+	m.email_unverified_legacy = nil
+}
+
 // AddMembershipIDs adds the "memberships" edge to the Membership entity by ids.
 func (m *UserMutation) AddMembershipIDs(ids ...pulid.ID) {
 	if m.memberships == nil {
@@ -12711,7 +13751,7 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 12)
 	if m.created_at != nil {
 		fields = append(fields, user.FieldCreatedAt)
 	}
@@ -12742,6 +13782,12 @@ func (m *UserMutation) Fields() []string {
 	if m.password_changed_at != nil {
 		fields = append(fields, user.FieldPasswordChangedAt)
 	}
+	if m.email_verified_at != nil {
+		fields = append(fields, user.FieldEmailVerifiedAt)
+	}
+	if m.email_unverified_legacy != nil {
+		fields = append(fields, user.FieldEmailUnverifiedLegacy)
+	}
 	return fields
 }
 
@@ -12770,6 +13816,10 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 		return m.LockedAt()
 	case user.FieldPasswordChangedAt:
 		return m.PasswordChangedAt()
+	case user.FieldEmailVerifiedAt:
+		return m.EmailVerifiedAt()
+	case user.FieldEmailUnverifiedLegacy:
+		return m.EmailUnverifiedLegacy()
 	}
 	return nil, false
 }
@@ -12799,6 +13849,10 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldLockedAt(ctx)
 	case user.FieldPasswordChangedAt:
 		return m.OldPasswordChangedAt(ctx)
+	case user.FieldEmailVerifiedAt:
+		return m.OldEmailVerifiedAt(ctx)
+	case user.FieldEmailUnverifiedLegacy:
+		return m.OldEmailUnverifiedLegacy(ctx)
 	}
 	return nil, fmt.Errorf("unknown User field %s", name)
 }
@@ -12878,6 +13932,20 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetPasswordChangedAt(v)
 		return nil
+	case user.FieldEmailVerifiedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmailVerifiedAt(v)
+		return nil
+	case user.FieldEmailUnverifiedLegacy:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmailUnverifiedLegacy(v)
+		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)
 }
@@ -12935,6 +14003,9 @@ func (m *UserMutation) ClearedFields() []string {
 	if m.FieldCleared(user.FieldPasswordChangedAt) {
 		fields = append(fields, user.FieldPasswordChangedAt)
 	}
+	if m.FieldCleared(user.FieldEmailVerifiedAt) {
+		fields = append(fields, user.FieldEmailVerifiedAt)
+	}
 	return fields
 }
 
@@ -12960,6 +14031,9 @@ func (m *UserMutation) ClearField(name string) error {
 		return nil
 	case user.FieldPasswordChangedAt:
 		m.ClearPasswordChangedAt()
+		return nil
+	case user.FieldEmailVerifiedAt:
+		m.ClearEmailVerifiedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown User nullable field %s", name)
@@ -12998,6 +14072,12 @@ func (m *UserMutation) ResetField(name string) error {
 		return nil
 	case user.FieldPasswordChangedAt:
 		m.ResetPasswordChangedAt()
+		return nil
+	case user.FieldEmailVerifiedAt:
+		m.ResetEmailVerifiedAt()
+		return nil
+	case user.FieldEmailUnverifiedLegacy:
+		m.ResetEmailUnverifiedLegacy()
 		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)

@@ -142,6 +142,34 @@ func (_c *UserCreate) SetNillablePasswordChangedAt(v *time.Time) *UserCreate {
 	return _c
 }
 
+// SetEmailVerifiedAt sets the "email_verified_at" field.
+func (_c *UserCreate) SetEmailVerifiedAt(v time.Time) *UserCreate {
+	_c.mutation.SetEmailVerifiedAt(v)
+	return _c
+}
+
+// SetNillableEmailVerifiedAt sets the "email_verified_at" field if the given value is not nil.
+func (_c *UserCreate) SetNillableEmailVerifiedAt(v *time.Time) *UserCreate {
+	if v != nil {
+		_c.SetEmailVerifiedAt(*v)
+	}
+	return _c
+}
+
+// SetEmailUnverifiedLegacy sets the "email_unverified_legacy" field.
+func (_c *UserCreate) SetEmailUnverifiedLegacy(v bool) *UserCreate {
+	_c.mutation.SetEmailUnverifiedLegacy(v)
+	return _c
+}
+
+// SetNillableEmailUnverifiedLegacy sets the "email_unverified_legacy" field if the given value is not nil.
+func (_c *UserCreate) SetNillableEmailUnverifiedLegacy(v *bool) *UserCreate {
+	if v != nil {
+		_c.SetEmailUnverifiedLegacy(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *UserCreate) SetID(v pulid.ID) *UserCreate {
 	_c.mutation.SetID(v)
@@ -241,6 +269,10 @@ func (_c *UserCreate) defaults() error {
 		v := user.DefaultFailedLogins
 		_c.mutation.SetFailedLogins(v)
 	}
+	if _, ok := _c.mutation.EmailUnverifiedLegacy(); !ok {
+		v := user.DefaultEmailUnverifiedLegacy
+		_c.mutation.SetEmailUnverifiedLegacy(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if user.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized user.DefaultID (forgotten import ent/runtime?)")
@@ -295,6 +327,9 @@ func (_c *UserCreate) check() error {
 		if err := user.FailedLoginsValidator(v); err != nil {
 			return &ValidationError{Name: "failed_logins", err: fmt.Errorf(`ent: validator failed for field "User.failed_logins": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.EmailUnverifiedLegacy(); !ok {
+		return &ValidationError{Name: "email_unverified_legacy", err: errors.New(`ent: missing required field "User.email_unverified_legacy"`)}
 	}
 	return nil
 }
@@ -371,6 +406,14 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.PasswordChangedAt(); ok {
 		_spec.SetField(user.FieldPasswordChangedAt, field.TypeTime, value)
 		_node.PasswordChangedAt = &value
+	}
+	if value, ok := _c.mutation.EmailVerifiedAt(); ok {
+		_spec.SetField(user.FieldEmailVerifiedAt, field.TypeTime, value)
+		_node.EmailVerifiedAt = &value
+	}
+	if value, ok := _c.mutation.EmailUnverifiedLegacy(); ok {
+		_spec.SetField(user.FieldEmailUnverifiedLegacy, field.TypeBool, value)
+		_node.EmailUnverifiedLegacy = value
 	}
 	if nodes := _c.mutation.MembershipsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -594,6 +637,36 @@ func (u *UserUpsert) ClearPasswordChangedAt() *UserUpsert {
 	return u
 }
 
+// SetEmailVerifiedAt sets the "email_verified_at" field.
+func (u *UserUpsert) SetEmailVerifiedAt(v time.Time) *UserUpsert {
+	u.Set(user.FieldEmailVerifiedAt, v)
+	return u
+}
+
+// UpdateEmailVerifiedAt sets the "email_verified_at" field to the value that was provided on create.
+func (u *UserUpsert) UpdateEmailVerifiedAt() *UserUpsert {
+	u.SetExcluded(user.FieldEmailVerifiedAt)
+	return u
+}
+
+// ClearEmailVerifiedAt clears the value of the "email_verified_at" field.
+func (u *UserUpsert) ClearEmailVerifiedAt() *UserUpsert {
+	u.SetNull(user.FieldEmailVerifiedAt)
+	return u
+}
+
+// SetEmailUnverifiedLegacy sets the "email_unverified_legacy" field.
+func (u *UserUpsert) SetEmailUnverifiedLegacy(v bool) *UserUpsert {
+	u.Set(user.FieldEmailUnverifiedLegacy, v)
+	return u
+}
+
+// UpdateEmailUnverifiedLegacy sets the "email_unverified_legacy" field to the value that was provided on create.
+func (u *UserUpsert) UpdateEmailUnverifiedLegacy() *UserUpsert {
+	u.SetExcluded(user.FieldEmailUnverifiedLegacy)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -803,6 +876,41 @@ func (u *UserUpsertOne) UpdatePasswordChangedAt() *UserUpsertOne {
 func (u *UserUpsertOne) ClearPasswordChangedAt() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.ClearPasswordChangedAt()
+	})
+}
+
+// SetEmailVerifiedAt sets the "email_verified_at" field.
+func (u *UserUpsertOne) SetEmailVerifiedAt(v time.Time) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetEmailVerifiedAt(v)
+	})
+}
+
+// UpdateEmailVerifiedAt sets the "email_verified_at" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateEmailVerifiedAt() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateEmailVerifiedAt()
+	})
+}
+
+// ClearEmailVerifiedAt clears the value of the "email_verified_at" field.
+func (u *UserUpsertOne) ClearEmailVerifiedAt() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearEmailVerifiedAt()
+	})
+}
+
+// SetEmailUnverifiedLegacy sets the "email_unverified_legacy" field.
+func (u *UserUpsertOne) SetEmailUnverifiedLegacy(v bool) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetEmailUnverifiedLegacy(v)
+	})
+}
+
+// UpdateEmailUnverifiedLegacy sets the "email_unverified_legacy" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateEmailUnverifiedLegacy() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateEmailUnverifiedLegacy()
 	})
 }
 
@@ -1182,6 +1290,41 @@ func (u *UserUpsertBulk) UpdatePasswordChangedAt() *UserUpsertBulk {
 func (u *UserUpsertBulk) ClearPasswordChangedAt() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.ClearPasswordChangedAt()
+	})
+}
+
+// SetEmailVerifiedAt sets the "email_verified_at" field.
+func (u *UserUpsertBulk) SetEmailVerifiedAt(v time.Time) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetEmailVerifiedAt(v)
+	})
+}
+
+// UpdateEmailVerifiedAt sets the "email_verified_at" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateEmailVerifiedAt() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateEmailVerifiedAt()
+	})
+}
+
+// ClearEmailVerifiedAt clears the value of the "email_verified_at" field.
+func (u *UserUpsertBulk) ClearEmailVerifiedAt() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearEmailVerifiedAt()
+	})
+}
+
+// SetEmailUnverifiedLegacy sets the "email_unverified_legacy" field.
+func (u *UserUpsertBulk) SetEmailUnverifiedLegacy(v bool) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetEmailUnverifiedLegacy(v)
+	})
+}
+
+// UpdateEmailUnverifiedLegacy sets the "email_unverified_legacy" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateEmailUnverifiedLegacy() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateEmailUnverifiedLegacy()
 	})
 }
 

@@ -181,6 +181,40 @@ func (_u *UserUpdate) ClearPasswordChangedAt() *UserUpdate {
 	return _u
 }
 
+// SetEmailVerifiedAt sets the "email_verified_at" field.
+func (_u *UserUpdate) SetEmailVerifiedAt(v time.Time) *UserUpdate {
+	_u.mutation.SetEmailVerifiedAt(v)
+	return _u
+}
+
+// SetNillableEmailVerifiedAt sets the "email_verified_at" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableEmailVerifiedAt(v *time.Time) *UserUpdate {
+	if v != nil {
+		_u.SetEmailVerifiedAt(*v)
+	}
+	return _u
+}
+
+// ClearEmailVerifiedAt clears the value of the "email_verified_at" field.
+func (_u *UserUpdate) ClearEmailVerifiedAt() *UserUpdate {
+	_u.mutation.ClearEmailVerifiedAt()
+	return _u
+}
+
+// SetEmailUnverifiedLegacy sets the "email_unverified_legacy" field.
+func (_u *UserUpdate) SetEmailUnverifiedLegacy(v bool) *UserUpdate {
+	_u.mutation.SetEmailUnverifiedLegacy(v)
+	return _u
+}
+
+// SetNillableEmailUnverifiedLegacy sets the "email_unverified_legacy" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableEmailUnverifiedLegacy(v *bool) *UserUpdate {
+	if v != nil {
+		_u.SetEmailUnverifiedLegacy(*v)
+	}
+	return _u
+}
+
 // AddMembershipIDs adds the "memberships" edge to the Membership entity by IDs.
 func (_u *UserUpdate) AddMembershipIDs(ids ...pulid.ID) *UserUpdate {
 	_u.mutation.AddMembershipIDs(ids...)
@@ -389,6 +423,15 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.PasswordChangedAtCleared() {
 		_spec.ClearField(user.FieldPasswordChangedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.EmailVerifiedAt(); ok {
+		_spec.SetField(user.FieldEmailVerifiedAt, field.TypeTime, value)
+	}
+	if _u.mutation.EmailVerifiedAtCleared() {
+		_spec.ClearField(user.FieldEmailVerifiedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.EmailUnverifiedLegacy(); ok {
+		_spec.SetField(user.FieldEmailUnverifiedLegacy, field.TypeBool, value)
 	}
 	if _u.mutation.MembershipsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -651,6 +694,40 @@ func (_u *UserUpdateOne) ClearPasswordChangedAt() *UserUpdateOne {
 	return _u
 }
 
+// SetEmailVerifiedAt sets the "email_verified_at" field.
+func (_u *UserUpdateOne) SetEmailVerifiedAt(v time.Time) *UserUpdateOne {
+	_u.mutation.SetEmailVerifiedAt(v)
+	return _u
+}
+
+// SetNillableEmailVerifiedAt sets the "email_verified_at" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableEmailVerifiedAt(v *time.Time) *UserUpdateOne {
+	if v != nil {
+		_u.SetEmailVerifiedAt(*v)
+	}
+	return _u
+}
+
+// ClearEmailVerifiedAt clears the value of the "email_verified_at" field.
+func (_u *UserUpdateOne) ClearEmailVerifiedAt() *UserUpdateOne {
+	_u.mutation.ClearEmailVerifiedAt()
+	return _u
+}
+
+// SetEmailUnverifiedLegacy sets the "email_unverified_legacy" field.
+func (_u *UserUpdateOne) SetEmailUnverifiedLegacy(v bool) *UserUpdateOne {
+	_u.mutation.SetEmailUnverifiedLegacy(v)
+	return _u
+}
+
+// SetNillableEmailUnverifiedLegacy sets the "email_unverified_legacy" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableEmailUnverifiedLegacy(v *bool) *UserUpdateOne {
+	if v != nil {
+		_u.SetEmailUnverifiedLegacy(*v)
+	}
+	return _u
+}
+
 // AddMembershipIDs adds the "memberships" edge to the Membership entity by IDs.
 func (_u *UserUpdateOne) AddMembershipIDs(ids ...pulid.ID) *UserUpdateOne {
 	_u.mutation.AddMembershipIDs(ids...)
@@ -889,6 +966,15 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if _u.mutation.PasswordChangedAtCleared() {
 		_spec.ClearField(user.FieldPasswordChangedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.EmailVerifiedAt(); ok {
+		_spec.SetField(user.FieldEmailVerifiedAt, field.TypeTime, value)
+	}
+	if _u.mutation.EmailVerifiedAtCleared() {
+		_spec.ClearField(user.FieldEmailVerifiedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.EmailUnverifiedLegacy(); ok {
+		_spec.SetField(user.FieldEmailUnverifiedLegacy, field.TypeBool, value)
 	}
 	if _u.mutation.MembershipsCleared() {
 		edge := &sqlgraph.EdgeSpec{

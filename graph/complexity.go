@@ -44,6 +44,8 @@ var listCaps = map[fieldKey]int{
 	{"AccessReview", "inactive"}:                100,
 	{"AccessReview", "extraGrants"}:             100,
 	{"AccessReview", "stalePendingInvitations"}: 100,
+	{"Viewer", "membershipsToReview"}:           50,
+	{"AccessReview", "unverified"}:              100,
 	// The import refuses more rows than this (invitation.maxImportRows).
 	{"ImportReport", "rows"}: 500,
 }

@@ -61,6 +61,7 @@ type ComplexityRoot struct {
 		ExtraGrants             func(childComplexity int) int
 		Inactive                func(childComplexity int) int
 		StalePendingInvitations func(childComplexity int) int
+		Unverified              func(childComplexity int) int
 	}
 
 	AuditEvent struct {
@@ -301,7 +302,9 @@ type ComplexityRoot struct {
 		RemoveMember             func(childComplexity int, id pulid.ID) int
 		RequestPasswordReset     func(childComplexity int, email string) int
 		ResendInvitation         func(childComplexity int, id pulid.ID) int
+		ResendVerification       func(childComplexity int, email string) int
 		ResetPassword            func(childComplexity int, token string, newPassword string) int
+		ReviewMembership         func(childComplexity int, id pulid.ID, keep bool) int
 		RevokeInvitation         func(childComplexity int, id pulid.ID) int
 		SendMessage              func(childComplexity int, input SendMessageInput) int
 		SendPasswordReset        func(childComplexity int, memberID pulid.ID) int
@@ -318,6 +321,7 @@ type ComplexityRoot struct {
 		UpdateOrganization       func(childComplexity int, input UpdateOrganizationInput) int
 		UpdateProfile            func(childComplexity int, input UpdateProfileInput) int
 		UpdateRole               func(childComplexity int, id pulid.ID, input UpdateRoleInput) int
+		VerifyEmail              func(childComplexity int, token string, password *string) int
 	}
 
 	Organization struct {
@@ -390,23 +394,30 @@ type ComplexityRoot struct {
 		Message func(childComplexity int) int
 	}
 
+	SignUpPayload struct {
+		Email            func(childComplexity int) int
+		VerificationSent func(childComplexity int) int
+	}
+
 	User struct {
-		CreatedAt func(childComplexity int) int
-		Email     func(childComplexity int) int
-		FirstName func(childComplexity int) int
-		ID        func(childComplexity int) int
-		LastName  func(childComplexity int) int
-		Name      func(childComplexity int) int
-		Phone     func(childComplexity int) int
-		UpdatedAt func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		Email         func(childComplexity int) int
+		EmailVerified func(childComplexity int) int
+		FirstName     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		LastName      func(childComplexity int) int
+		Name          func(childComplexity int) int
+		Phone         func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
 	}
 
 	Viewer struct {
-		Membership   func(childComplexity int) int
-		Memberships  func(childComplexity int) int
-		Organization func(childComplexity int) int
-		Permissions  func(childComplexity int) int
-		User         func(childComplexity int) int
+		Membership          func(childComplexity int) int
+		Memberships         func(childComplexity int) int
+		MembershipsToReview func(childComplexity int) int
+		Organization        func(childComplexity int) int
+		Permissions         func(childComplexity int) int
+		User                func(childComplexity int) int
 	}
 }
 
@@ -422,7 +433,10 @@ type MembershipResolver interface {
 	Locked(ctx context.Context, obj *ent.Membership) (*bool, error)
 }
 type MutationResolver interface {
-	SignUp(ctx context.Context, input SignUpInput) (*AuthPayload, error)
+	SignUp(ctx context.Context, input SignUpInput) (*SignUpPayload, error)
+	VerifyEmail(ctx context.Context, token string, password *string) (*AuthPayload, error)
+	ResendVerification(ctx context.Context, email string) (bool, error)
+	ReviewMembership(ctx context.Context, id pulid.ID, keep bool) (*ent.Membership, error)
 	LogIn(ctx context.Context, input LogInInput) (*AuthPayload, error)
 	RefreshSession(ctx context.Context, refreshToken string) (*AuthPayload, error)
 	LogOut(ctx context.Context) (bool, error)
@@ -494,6 +508,7 @@ type UserResolver interface {
 	Name(ctx context.Context, obj *ent.User) (string, error)
 	Email(ctx context.Context, obj *ent.User) (*string, error)
 	Phone(ctx context.Context, obj *ent.User) (*string, error)
+	EmailVerified(ctx context.Context, obj *ent.User) (*bool, error)
 }
 type ViewerResolver interface {
 	User(ctx context.Context, obj *access.Viewer) (*ent.User, error)
@@ -501,6 +516,7 @@ type ViewerResolver interface {
 	Membership(ctx context.Context, obj *access.Viewer) (*ent.Membership, error)
 
 	Memberships(ctx context.Context, obj *access.Viewer) ([]*ent.Membership, error)
+	MembershipsToReview(ctx context.Context, obj *access.Viewer) ([]*ent.Membership, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -545,6 +561,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AccessReview.StalePendingInvitations(childComplexity), true
+	case "AccessReview.unverified":
+		if e.ComplexityRoot.AccessReview.Unverified == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessReview.Unverified(childComplexity), true
 
 	case "AuditEvent.action":
 		if e.ComplexityRoot.AuditEvent.Action == nil {
@@ -1641,6 +1663,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ResendInvitation(childComplexity, args["id"].(pulid.ID)), true
+	case "Mutation.resendVerification":
+		if e.ComplexityRoot.Mutation.ResendVerification == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resendVerification_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResendVerification(childComplexity, args["email"].(string)), true
 	case "Mutation.resetPassword":
 		if e.ComplexityRoot.Mutation.ResetPassword == nil {
 			break
@@ -1652,6 +1685,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ResetPassword(childComplexity, args["token"].(string), args["newPassword"].(string)), true
+	case "Mutation.reviewMembership":
+		if e.ComplexityRoot.Mutation.ReviewMembership == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reviewMembership_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReviewMembership(childComplexity, args["id"].(pulid.ID), args["keep"].(bool)), true
 	case "Mutation.revokeInvitation":
 		if e.ComplexityRoot.Mutation.RevokeInvitation == nil {
 			break
@@ -1828,6 +1872,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateRole(childComplexity, args["id"].(pulid.ID), args["input"].(UpdateRoleInput)), true
+	case "Mutation.verifyEmail":
+		if e.ComplexityRoot.Mutation.VerifyEmail == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_verifyEmail_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.VerifyEmail(childComplexity, args["token"].(string), args["password"].(*string)), true
 
 	case "Organization.accessReview":
 		if e.ComplexityRoot.Organization.AccessReview == nil {
@@ -2181,6 +2236,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RowError.Message(childComplexity), true
 
+	case "SignUpPayload.email":
+		if e.ComplexityRoot.SignUpPayload.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignUpPayload.Email(childComplexity), true
+	case "SignUpPayload.verificationSent":
+		if e.ComplexityRoot.SignUpPayload.VerificationSent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignUpPayload.VerificationSent(childComplexity), true
+
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
 			break
@@ -2193,6 +2261,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Email(childComplexity), true
+	case "User.emailVerified":
+		if e.ComplexityRoot.User.EmailVerified == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.EmailVerified(childComplexity), true
 	case "User.firstName":
 		if e.ComplexityRoot.User.FirstName == nil {
 			break
@@ -2242,6 +2316,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Viewer.Memberships(childComplexity), true
+	case "Viewer.membershipsToReview":
+		if e.ComplexityRoot.Viewer.MembershipsToReview == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.MembershipsToReview(childComplexity), true
 	case "Viewer.organization":
 		if e.ComplexityRoot.Viewer.Organization == nil {
 			break
@@ -2415,7 +2495,25 @@ extend type Query {
 }
 
 type Mutation {
-  signUp(input: SignUpInput!): AuthPayload! @throttled
+  """
+  Starts a login and emails a verification link to the address (or, when the
+  address has a verified login, a notice to its owner). The answer is the same
+  whatever the address's state; nobody is signed in until verifyEmail.
+  """
+  signUp(input: SignUpInput!): SignUpPayload! @throttled
+  """
+  Follows a verification link: the address is verified and its login signed in.
+  The password is the one chosen at sign-up, or the one given here (required for
+  a resent link). Whoever proves an unverified login's address takes it over.
+  """
+  verifyEmail(token: String!, password: String): AuthPayload! @throttled
+  "Emails a new verification link to an unverified login's address. Always true: it never reveals whether there is one."
+  resendVerification(email: String!): Boolean! @throttled
+  """
+  Keeps (keep: true) or leaves one of membershipsToReview: memberships the login
+  gained before its address was proved, which grant nothing until kept.
+  """
+  reviewMembership(id: ID!, keep: Boolean!): Membership! @authenticated
   logIn(input: LogInInput!): AuthPayload! @throttled
   refreshSession(refreshToken: String!): AuthPayload! @throttled
   "Ends this login: every refresh token of its family is revoked."
@@ -2430,6 +2528,13 @@ type Mutation {
   updateProfile(input: UpdateProfileInput!): User! @authenticated
   "Creates an organization seeded with the roles of a preset; the caller becomes its owner."
   createOrganization(input: CreateOrganizationInput!): Organization! @authenticated
+}
+
+type SignUpPayload {
+  "The address, normalized."
+  email: String!
+  "Whether the sign-up was taken: the email to the address is on its way (at most one a minute)."
+  verificationSent: Boolean!
 }
 
 type AuthPayload {
@@ -2449,6 +2554,12 @@ type Viewer {
   permissions: [String!]!
   "Every active membership, most recently used first: the organization switcher."
   memberships: [Membership!]!
+  """
+  Memberships the login gained before its address was proved (through a
+  shareable invitation link, or by creating the organization): they grant nothing
+  until kept with reviewMembership.
+  """
+  membershipsToReview: [Membership!]!
 }
 
 type PermissionInfo {
@@ -2525,6 +2636,11 @@ extend type User {
   email: String
   "Visible to the user themselves and to members.contact."
   phone: String
+  """
+  Whether someone proved they read the address (a verification link, a password
+  reset, an invitation email). Visible to the user themselves and to members.contact.
+  """
+  emailVerified: Boolean
 }
 
 extend type AuditEvent {
@@ -2762,6 +2878,8 @@ type AccessReview {
   stalePendingInvitations: [Invitation!]!
   "Members with grants beyond their role."
   extraGrants: [Membership!]!
+  "Members whose login's address nobody proved: whoever proves it later takes the login over."
+  unverified: [Membership!]!
 }
 
 input InviteMemberInput {
@@ -2845,6 +2963,8 @@ func (ec *executionContext) childFields_AccessReview(ctx context.Context, field 
 		return ec.fieldContext_AccessReview_stalePendingInvitations(ctx, field)
 	case "extraGrants":
 		return ec.fieldContext_AccessReview_extraGrants(ctx, field)
+	case "unverified":
+		return ec.fieldContext_AccessReview_unverified(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AccessReview", field.Name)
 }
@@ -3395,6 +3515,16 @@ func (ec *executionContext) childFields_RowError(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type RowError", field.Name)
 }
 
+func (ec *executionContext) childFields_SignUpPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "email":
+		return ec.fieldContext_SignUpPayload_email(ctx, field)
+	case "verificationSent":
+		return ec.fieldContext_SignUpPayload_verificationSent(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SignUpPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3413,6 +3543,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_email(ctx, field)
 	case "phone":
 		return ec.fieldContext_User_phone(ctx, field)
+	case "emailVerified":
+		return ec.fieldContext_User_emailVerified(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
@@ -3429,6 +3561,8 @@ func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphq
 		return ec.fieldContext_Viewer_permissions(ctx, field)
 	case "memberships":
 		return ec.fieldContext_Viewer_memberships(ctx, field)
+	case "membershipsToReview":
+		return ec.fieldContext_Viewer_membershipsToReview(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
 }
@@ -3909,6 +4043,20 @@ func (ec *executionContext) field_Mutation_resendInvitation_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_resendVerification_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "email",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["email"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_resetPassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3928,6 +4076,28 @@ func (ec *executionContext) field_Mutation_resetPassword_args(ctx context.Contex
 		return nil, err
 	}
 	args["newPassword"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reviewMembership_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2staffroomᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "keep",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["keep"] = arg1
 	return args, nil
 }
 
@@ -4192,6 +4362,28 @@ func (ec *executionContext) field_Mutation_updateRole_args(ctx context.Context, 
 		return nil, err
 	}
 	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_verifyEmail_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "token",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["token"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "password",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["password"] = arg1
 	return args, nil
 }
 
@@ -4795,6 +4987,38 @@ func (ec *executionContext) _AccessReview_extraGrants(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_AccessReview_extraGrants(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AccessReview",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Membership(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AccessReview_unverified(ctx context.Context, field graphql.CollectedField, obj *AccessReview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessReview_unverified(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unverified, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Membership) graphql.Marshaler {
+			return ec.marshalNMembership2ᚕᚖstaffroomᚋentᚐMembershipᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessReview_unverified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "AccessReview",
 		Field:      field,
@@ -8293,6 +8517,63 @@ func (ec *executionContext) _Mutation_signUp(ctx context.Context, field graphql.
 
 			directive1 := func(ctx context.Context) (any, error) {
 				if ec.Directives.Throttled == nil {
+					var zeroVal *SignUpPayload
+					return zeroVal, errors.New("directive throttled is not implemented")
+				}
+				return ec.Directives.Throttled(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *SignUpPayload) graphql.Marshaler {
+			return ec.marshalNSignUpPayload2ᚖstaffroomᚋgraphᚐSignUpPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_signUp(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SignUpPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_signUp_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_verifyEmail(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_verifyEmail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().VerifyEmail(ctx, fc.Args["token"].(string), fc.Args["password"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Throttled == nil {
 					var zeroVal *AuthPayload
 					return zeroVal, errors.New("directive throttled is not implemented")
 				}
@@ -8309,7 +8590,7 @@ func (ec *executionContext) _Mutation_signUp(ctx context.Context, field graphql.
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Mutation_signUp(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Mutation_verifyEmail(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Mutation",
 		Field:      field,
@@ -8326,7 +8607,121 @@ func (ec *executionContext) fieldContext_Mutation_signUp(ctx context.Context, fi
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_signUp_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_verifyEmail_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resendVerification(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resendVerification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResendVerification(ctx, fc.Args["email"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Throttled == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive throttled is not implemented")
+				}
+				return ec.Directives.Throttled(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resendVerification(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resendVerification_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reviewMembership(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reviewMembership(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReviewMembership(ctx, fc.Args["id"].(pulid.ID), fc.Args["keep"].(bool))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Authenticated == nil {
+					var zeroVal *ent.Membership
+					return zeroVal, errors.New("directive authenticated is not implemented")
+				}
+				return ec.Directives.Authenticated(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Membership) graphql.Marshaler {
+			return ec.marshalNMembership2ᚖstaffroomᚋentᚐMembership(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reviewMembership(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Membership(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reviewMembership_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -12474,6 +12869,52 @@ func (ec *executionContext) fieldContext_RowError_field(_ context.Context, field
 	return graphql.NewScalarFieldContext("RowError", field, false, false, "String")
 }
 
+func (ec *executionContext) _SignUpPayload_email(ctx context.Context, field graphql.CollectedField, obj *SignUpPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignUpPayload_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignUpPayload_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignUpPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _SignUpPayload_verificationSent(ctx context.Context, field graphql.CollectedField, obj *SignUpPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignUpPayload_verificationSent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VerificationSent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignUpPayload_verificationSent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignUpPayload", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12658,6 +13099,29 @@ func (ec *executionContext) fieldContext_User_phone(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("User", field, true, true, "String")
 }
 
+func (ec *executionContext) _User_emailVerified(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_emailVerified(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().EmailVerified(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_emailVerified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "Boolean")
+}
+
 func (ec *executionContext) _Viewer_user(ctx context.Context, field graphql.CollectedField, obj *access.Viewer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12797,6 +13261,38 @@ func (ec *executionContext) _Viewer_memberships(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Viewer_memberships(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Viewer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Membership(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Viewer_membershipsToReview(ctx context.Context, field graphql.CollectedField, obj *access.Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_membershipsToReview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Viewer().MembershipsToReview(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Membership) graphql.Marshaler {
+			return ec.marshalNMembership2ᚕᚖstaffroomᚋentᚐMembershipᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_membershipsToReview(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Viewer",
 		Field:      field,
@@ -19685,6 +20181,11 @@ func (ec *executionContext) _AccessReview(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "unverified":
+			out.Values[i] = ec._AccessReview_unverified(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -21145,6 +21646,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "verifyEmail":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_verifyEmail(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resendVerification":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resendVerification(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reviewMembership":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reviewMembership(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "logIn":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_logIn(ctx, field)
@@ -21932,6 +22454,44 @@ func (ec *executionContext) _RowError(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var signUpPayloadImplementors = []string{"SignUpPayload"}
+
+func (ec *executionContext) _SignUpPayload(ctx context.Context, sel ast.SelectionSet, obj *SignUpPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, signUpPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SignUpPayload")
+		case "email":
+			out.Values[i] = ec._SignUpPayload_email(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "verificationSent":
+			out.Values[i] = ec._SignUpPayload_verificationSent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var userImplementors = []string{"User", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *ent.User) graphql.Marshaler {
@@ -21985,6 +22545,12 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_phone(ctx, field, obj)
+				})
+		case "emailVerified":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_emailVerified(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -22042,6 +22608,12 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Viewer_memberships(ctx, field, obj)
+				})
+		case "membershipsToReview":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Viewer_membershipsToReview(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -22984,6 +23556,14 @@ func (ec *executionContext) unmarshalNSendMessageInput2staffroomᚋgraphᚐSendM
 func (ec *executionContext) unmarshalNSignUpInput2staffroomᚋgraphᚐSignUpInput(ctx context.Context, v any) (SignUpInput, error) {
 	res, err := ec.unmarshalInputSignUpInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSignUpPayload2ᚖstaffroomᚋgraphᚐSignUpPayload(ctx context.Context, sel ast.SelectionSet, v *SignUpPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SignUpPayload!")
+		return graphql.Null
+	}
+	return ec._SignUpPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {

@@ -279,6 +279,7 @@ func TestPasswordResetDoesNotRevealAccounts(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, d storetest.Dialect) {
 		s := apptest.New(t, d)
 		s.SignUp(t, "ada@example.com", "Ada", "Lovelace")
+		before := len(s.Mail.Sent())
 		for _, email := range []string{"ada@example.com", "nobody@example.com"} {
 			r := s.MustDo(t, "", `mutation($e: String!) { requestPasswordReset(email: $e) }`, map[string]any{"e": email})
 			if string(r.Data) != `{"requestPasswordReset":true}` {
@@ -286,7 +287,7 @@ func TestPasswordResetDoesNotRevealAccounts(t *testing.T) {
 			}
 		}
 		deliver(t, s)
-		if n := len(s.Mail.Sent()); n != 1 {
+		if n := len(s.Mail.Sent()) - before; n != 1 {
 			t.Errorf("%d emails sent, want 1 (to the existing account)", n)
 		}
 	})

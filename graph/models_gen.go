@@ -33,6 +33,8 @@ type AccessReview struct {
 	StalePendingInvitations []*ent.Invitation `json:"stalePendingInvitations"`
 	// Members with grants beyond their role.
 	ExtraGrants []*ent.Membership `json:"extraGrants"`
+	// Members whose login's address nobody proved: whoever proves it later takes the login over.
+	Unverified []*ent.Membership `json:"unverified"`
 }
 
 type AuthPayload struct {
@@ -156,6 +158,13 @@ type SignUpInput struct {
 	FirstName string  `json:"firstName"`
 	LastName  string  `json:"lastName"`
 	Phone     *string `json:"phone,omitempty"`
+}
+
+type SignUpPayload struct {
+	// The address, normalized.
+	Email string `json:"email"`
+	// Whether the sign-up was taken: the email to the address is on its way (at most one a minute).
+	VerificationSent bool `json:"verificationSent"`
 }
 
 type UpdateBillingInput struct {

@@ -57,12 +57,34 @@ func (r *membershipResolver) Locked(ctx context.Context, obj *ent.Membership) (*
 }
 
 // SignUp is the resolver for the signUp field.
-func (r *mutationResolver) SignUp(ctx context.Context, input SignUpInput) (*AuthPayload, error) {
-	sess, err := r.auth.SignUp(ctx, auth.SignUpInput{
+func (r *mutationResolver) SignUp(ctx context.Context, input SignUpInput) (*SignUpPayload, error) {
+	res, err := r.auth.SignUp(ctx, auth.SignUpInput{
 		Email: input.Email, Password: input.Password,
 		FirstName: input.FirstName, LastName: input.LastName, Phone: input.Phone,
 	})
+	if err != nil {
+		return nil, err
+	}
+	return &SignUpPayload{Email: res.Email, VerificationSent: true}, nil
+}
+
+// VerifyEmail is the resolver for the verifyEmail field.
+func (r *mutationResolver) VerifyEmail(ctx context.Context, token string, password *string) (*AuthPayload, error) {
+	sess, err := r.auth.VerifyEmail(ctx, token, deref(password))
 	return signedIn(ctx, sess, err)
+}
+
+// ResendVerification is the resolver for the resendVerification field.
+func (r *mutationResolver) ResendVerification(ctx context.Context, email string) (bool, error) {
+	if err := r.auth.ResendVerification(ctx, email); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// ReviewMembership is the resolver for the reviewMembership field.
+func (r *mutationResolver) ReviewMembership(ctx context.Context, id pulid.ID, keep bool) (*ent.Membership, error) {
+	return r.auth.ReviewMembership(ctx, access.FromContext(ctx), id, keep)
 }
 
 // LogIn is the resolver for the logIn field.
@@ -503,7 +525,7 @@ func (r *organizationResolver) AccessReview(ctx context.Context, obj *ent.Organi
 		return nil, err
 	}
 	return &AccessReview{Elevated: review.Elevated, Inactive: review.Inactive,
-		StalePendingInvitations: review.StaleInvitations, ExtraGrants: review.ExtraGrants}, nil
+		StalePendingInvitations: review.StaleInvitations, ExtraGrants: review.ExtraGrants, Unverified: review.Unverified}, nil
 }
 
 // Viewer is the resolver for the viewer field.
@@ -571,6 +593,15 @@ func (r *userResolver) Phone(ctx context.Context, obj *ent.User) (*string, error
 	return &obj.Phone, nil
 }
 
+// EmailVerified is the resolver for the emailVerified field.
+func (r *userResolver) EmailVerified(ctx context.Context, obj *ent.User) (*bool, error) {
+	if !canContact(ctx, obj) {
+		return nil, nil
+	}
+	verified := obj.EmailVerifiedAt != nil
+	return &verified, nil
+}
+
 // User is the resolver for the user field.
 func (r *viewerResolver) User(ctx context.Context, obj *access.Viewer) (*ent.User, error) {
 	return r.db(ctx).User.Get(access.NewContext(ctx, obj), obj.UserID)
@@ -595,6 +626,11 @@ func (r *viewerResolver) Membership(ctx context.Context, obj *access.Viewer) (*e
 // Memberships is the resolver for the memberships field.
 func (r *viewerResolver) Memberships(ctx context.Context, obj *access.Viewer) ([]*ent.Membership, error) {
 	return r.auth.Memberships(ctx, obj.UserID)
+}
+
+// MembershipsToReview is the resolver for the membershipsToReview field.
+func (r *viewerResolver) MembershipsToReview(ctx context.Context, obj *access.Viewer) ([]*ent.Membership, error) {
+	return r.auth.MembershipsToReview(ctx, obj.UserID)
 }
 
 // Mutation returns MutationResolver implementation.

@@ -43,6 +43,8 @@ const (
 	FieldGroupIds = "group_ids"
 	// FieldTokenHash holds the string denoting the token_hash field in the database.
 	FieldTokenHash = "token_hash"
+	// FieldLinkTokenHash holds the string denoting the link_token_hash field in the database.
+	FieldLinkTokenHash = "link_token_hash"
 	// FieldStatus holds the string denoting the status field in the database.
 	FieldStatus = "status"
 	// FieldExpiresAt holds the string denoting the expires_at field in the database.
@@ -101,6 +103,7 @@ var Columns = []string{
 	FieldGrants,
 	FieldGroupIds,
 	FieldTokenHash,
+	FieldLinkTokenHash,
 	FieldStatus,
 	FieldExpiresAt,
 	FieldSendCount,

@@ -106,6 +106,11 @@ func TokenHash(v []byte) predicate.Invitation {
 	return predicate.Invitation(sql.FieldEQ(FieldTokenHash, v))
 }
 
+// LinkTokenHash applies equality check predicate on the "link_token_hash" field. It's identical to LinkTokenHashEQ.
+func LinkTokenHash(v []byte) predicate.Invitation {
+	return predicate.Invitation(sql.FieldEQ(FieldLinkTokenHash, v))
+}
+
 // ExpiresAt applies equality check predicate on the "expires_at" field. It's identical to ExpiresAtEQ.
 func ExpiresAt(v time.Time) predicate.Invitation {
 	return predicate.Invitation(sql.FieldEQ(FieldExpiresAt, v))
@@ -734,6 +739,56 @@ func TokenHashLT(v []byte) predicate.Invitation {
 // TokenHashLTE applies the LTE predicate on the "token_hash" field.
 func TokenHashLTE(v []byte) predicate.Invitation {
 	return predicate.Invitation(sql.FieldLTE(FieldTokenHash, v))
+}
+
+// LinkTokenHashEQ applies the EQ predicate on the "link_token_hash" field.
+func LinkTokenHashEQ(v []byte) predicate.Invitation {
+	return predicate.Invitation(sql.FieldEQ(FieldLinkTokenHash, v))
+}
+
+// LinkTokenHashNEQ applies the NEQ predicate on the "link_token_hash" field.
+func LinkTokenHashNEQ(v []byte) predicate.Invitation {
+	return predicate.Invitation(sql.FieldNEQ(FieldLinkTokenHash, v))
+}
+
+// LinkTokenHashIn applies the In predicate on the "link_token_hash" field.
+func LinkTokenHashIn(vs ...[]byte) predicate.Invitation {
+	return predicate.Invitation(sql.FieldIn(FieldLinkTokenHash, vs...))
+}
+
+// LinkTokenHashNotIn applies the NotIn predicate on the "link_token_hash" field.
+func LinkTokenHashNotIn(vs ...[]byte) predicate.Invitation {
+	return predicate.Invitation(sql.FieldNotIn(FieldLinkTokenHash, vs...))
+}
+
+// LinkTokenHashGT applies the GT predicate on the "link_token_hash" field.
+func LinkTokenHashGT(v []byte) predicate.Invitation {
+	return predicate.Invitation(sql.FieldGT(FieldLinkTokenHash, v))
+}
+
+// LinkTokenHashGTE applies the GTE predicate on the "link_token_hash" field.
+func LinkTokenHashGTE(v []byte) predicate.Invitation {
+	return predicate.Invitation(sql.FieldGTE(FieldLinkTokenHash, v))
+}
+
+// LinkTokenHashLT applies the LT predicate on the "link_token_hash" field.
+func LinkTokenHashLT(v []byte) predicate.Invitation {
+	return predicate.Invitation(sql.FieldLT(FieldLinkTokenHash, v))
+}
+
+// LinkTokenHashLTE applies the LTE predicate on the "link_token_hash" field.
+func LinkTokenHashLTE(v []byte) predicate.Invitation {
+	return predicate.Invitation(sql.FieldLTE(FieldLinkTokenHash, v))
+}
+
+// LinkTokenHashIsNil applies the IsNil predicate on the "link_token_hash" field.
+func LinkTokenHashIsNil() predicate.Invitation {
+	return predicate.Invitation(sql.FieldIsNull(FieldLinkTokenHash))
+}
+
+// LinkTokenHashNotNil applies the NotNil predicate on the "link_token_hash" field.
+func LinkTokenHashNotNil() predicate.Invitation {
+	return predicate.Invitation(sql.FieldNotNull(FieldLinkTokenHash))
 }
 
 // StatusEQ applies the EQ predicate on the "status" field.

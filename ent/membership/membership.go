@@ -49,6 +49,8 @@ const (
 	FieldRemovedAt = "removed_at"
 	// FieldLastUsedAt holds the string denoting the last_used_at field in the database.
 	FieldLastUsedAt = "last_used_at"
+	// FieldUnverifiedJoin holds the string denoting the unverified_join field in the database.
+	FieldUnverifiedJoin = "unverified_join"
 	// EdgeOrganization holds the string denoting the organization edge name in mutations.
 	EdgeOrganization = "organization"
 	// EdgeUser holds the string denoting the user edge name in mutations.
@@ -126,6 +128,7 @@ var Columns = []string{
 	FieldJoinedAt,
 	FieldRemovedAt,
 	FieldLastUsedAt,
+	FieldUnverifiedJoin,
 }
 
 var (
@@ -181,6 +184,8 @@ var (
 	DefaultRevokes []string
 	// DefaultJoinedAt holds the default value on creation for the "joined_at" field.
 	DefaultJoinedAt func() time.Time
+	// DefaultUnverifiedJoin holds the default value on creation for the "unverified_join" field.
+	DefaultUnverifiedJoin bool
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() pulid.ID
 )
@@ -308,6 +313,11 @@ func ByRemovedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByLastUsedAt orders the results by the last_used_at field.
 func ByLastUsedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLastUsedAt, opts...).ToFunc()
+}
+
+// ByUnverifiedJoin orders the results by the unverified_join field.
+func ByUnverifiedJoin(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldUnverifiedJoin, opts...).ToFunc()
 }
 
 // ByOrganizationField orders the results by organization field.

@@ -111,6 +111,11 @@ func LastUsedAt(v time.Time) predicate.Membership {
 	return predicate.Membership(sql.FieldEQ(FieldLastUsedAt, v))
 }
 
+// UnverifiedJoin applies equality check predicate on the "unverified_join" field. It's identical to UnverifiedJoinEQ.
+func UnverifiedJoin(v bool) predicate.Membership {
+	return predicate.Membership(sql.FieldEQ(FieldUnverifiedJoin, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Membership {
 	return predicate.Membership(sql.FieldEQ(FieldCreatedAt, v))
@@ -774,6 +779,16 @@ func LastUsedAtIsNil() predicate.Membership {
 // LastUsedAtNotNil applies the NotNil predicate on the "last_used_at" field.
 func LastUsedAtNotNil() predicate.Membership {
 	return predicate.Membership(sql.FieldNotNull(FieldLastUsedAt))
+}
+
+// UnverifiedJoinEQ applies the EQ predicate on the "unverified_join" field.
+func UnverifiedJoinEQ(v bool) predicate.Membership {
+	return predicate.Membership(sql.FieldEQ(FieldUnverifiedJoin, v))
+}
+
+// UnverifiedJoinNEQ applies the NEQ predicate on the "unverified_join" field.
+func UnverifiedJoinNEQ(v bool) predicate.Membership {
+	return predicate.Membership(sql.FieldNEQ(FieldUnverifiedJoin, v))
 }
 
 // HasOrganization applies the HasEdge predicate on the "organization" edge.

@@ -54,6 +54,32 @@ var (
 			},
 		},
 	}
+	// EmailVerificationsColumns holds the columns for the "email_verifications" table.
+	EmailVerificationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "user_id", Type: field.TypeString},
+		{Name: "token_hash", Type: field.TypeBytes, Unique: true},
+		{Name: "password_hash", Type: field.TypeString, Nullable: true},
+		{Name: "first_name", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "last_name", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "phone", Type: field.TypeString, Nullable: true, Size: 32},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "used_at", Type: field.TypeTime, Nullable: true},
+	}
+	// EmailVerificationsTable holds the schema information for the "email_verifications" table.
+	EmailVerificationsTable = &schema.Table{
+		Name:       "email_verifications",
+		Columns:    EmailVerificationsColumns,
+		PrimaryKey: []*schema.Column{EmailVerificationsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "emailverification_user_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{EmailVerificationsColumns[1], EmailVerificationsColumns[7]},
+			},
+		},
+	}
 	// GroupsColumns holds the columns for the "groups" table.
 	GroupsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -102,6 +128,7 @@ var (
 		{Name: "grants", Type: field.TypeJSON},
 		{Name: "group_ids", Type: field.TypeJSON},
 		{Name: "token_hash", Type: field.TypeBytes, Unique: true},
+		{Name: "link_token_hash", Type: field.TypeBytes, Unique: true, Nullable: true},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "ACCEPTED", "REVOKED", "EXPIRED"}, Default: "PENDING"},
 		{Name: "expires_at", Type: field.TypeTime},
 		{Name: "send_count", Type: field.TypeInt, Default: 0},
@@ -120,19 +147,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "invitations_organizations_organization",
-				Columns:    []*schema.Column{InvitationsColumns[16]},
+				Columns:    []*schema.Column{InvitationsColumns[17]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "invitations_roles_role",
-				Columns:    []*schema.Column{InvitationsColumns[17]},
+				Columns:    []*schema.Column{InvitationsColumns[18]},
 				RefColumns: []*schema.Column{RolesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "invitations_memberships_invited_by",
-				Columns:    []*schema.Column{InvitationsColumns[18]},
+				Columns:    []*schema.Column{InvitationsColumns[19]},
 				RefColumns: []*schema.Column{MembershipsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -141,12 +168,12 @@ var (
 			{
 				Name:    "invitation_organization_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{InvitationsColumns[16], InvitationsColumns[0]},
+				Columns: []*schema.Column{InvitationsColumns[17], InvitationsColumns[0]},
 			},
 			{
 				Name:    "invitation_organization_id_email_status",
 				Unique:  false,
-				Columns: []*schema.Column{InvitationsColumns[16], InvitationsColumns[3], InvitationsColumns[10]},
+				Columns: []*schema.Column{InvitationsColumns[17], InvitationsColumns[3], InvitationsColumns[11]},
 			},
 		},
 	}
@@ -204,6 +231,7 @@ var (
 		{Name: "joined_at", Type: field.TypeTime},
 		{Name: "removed_at", Type: field.TypeTime, Nullable: true},
 		{Name: "last_used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "unverified_join", Type: field.TypeBool, Default: false},
 		{Name: "organization_id", Type: field.TypeString},
 		{Name: "role_id", Type: field.TypeString},
 		{Name: "user_id", Type: field.TypeString},
@@ -216,19 +244,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "memberships_organizations_organization",
-				Columns:    []*schema.Column{MembershipsColumns[13]},
+				Columns:    []*schema.Column{MembershipsColumns[14]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "memberships_roles_role",
-				Columns:    []*schema.Column{MembershipsColumns[14]},
+				Columns:    []*schema.Column{MembershipsColumns[15]},
 				RefColumns: []*schema.Column{RolesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "memberships_users_memberships",
-				Columns:    []*schema.Column{MembershipsColumns[15]},
+				Columns:    []*schema.Column{MembershipsColumns[16]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -237,22 +265,22 @@ var (
 			{
 				Name:    "membership_organization_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{MembershipsColumns[13], MembershipsColumns[0]},
+				Columns: []*schema.Column{MembershipsColumns[14], MembershipsColumns[0]},
 			},
 			{
 				Name:    "membership_organization_id_user_id",
 				Unique:  true,
-				Columns: []*schema.Column{MembershipsColumns[13], MembershipsColumns[15]},
+				Columns: []*schema.Column{MembershipsColumns[14], MembershipsColumns[16]},
 			},
 			{
 				Name:    "membership_organization_id_username_key",
 				Unique:  true,
-				Columns: []*schema.Column{MembershipsColumns[13], MembershipsColumns[5]},
+				Columns: []*schema.Column{MembershipsColumns[14], MembershipsColumns[5]},
 			},
 			{
 				Name:    "membership_user_id",
 				Unique:  false,
-				Columns: []*schema.Column{MembershipsColumns[15]},
+				Columns: []*schema.Column{MembershipsColumns[16]},
 			},
 		},
 	}
@@ -479,6 +507,8 @@ var (
 		{Name: "failed_logins", Type: field.TypeInt, Default: 0},
 		{Name: "locked_at", Type: field.TypeTime, Nullable: true},
 		{Name: "password_changed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "email_verified_at", Type: field.TypeTime, Nullable: true},
+		{Name: "email_unverified_legacy", Type: field.TypeBool, Default: false},
 	}
 	// UsersTable holds the schema information for the "users" table.
 	UsersTable = &schema.Table{
@@ -614,6 +644,7 @@ var (
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		AuditEventsTable,
+		EmailVerificationsTable,
 		GroupsTable,
 		InvitationsTable,
 		InvoicesTable,

@@ -5,6 +5,7 @@ package runtime
 import (
 	"context"
 	"staffroom/ent/auditevent"
+	"staffroom/ent/emailverification"
 	"staffroom/ent/group"
 	"staffroom/ent/invitation"
 	"staffroom/ent/invoice"
@@ -97,6 +98,40 @@ func init() {
 	auditeventDescID := auditeventMixinFields0[0].Descriptor()
 	// auditevent.DefaultID holds the default value on creation for the id field.
 	auditevent.DefaultID = auditeventDescID.Default.(func() pulid.ID)
+	emailverificationMixin := schema.EmailVerification{}.Mixin()
+	emailverification.Policy = privacy.NewPolicies(schema.EmailVerification{})
+	emailverification.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := emailverification.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	emailverificationMixinFields0 := emailverificationMixin[0].Fields()
+	_ = emailverificationMixinFields0
+	emailverificationFields := schema.EmailVerification{}.Fields()
+	_ = emailverificationFields
+	// emailverificationDescFirstName is the schema descriptor for first_name field.
+	emailverificationDescFirstName := emailverificationFields[3].Descriptor()
+	// emailverification.DefaultFirstName holds the default value on creation for the first_name field.
+	emailverification.DefaultFirstName = emailverificationDescFirstName.Default.(string)
+	// emailverification.FirstNameValidator is a validator for the "first_name" field. It is called by the builders before save.
+	emailverification.FirstNameValidator = emailverificationDescFirstName.Validators[0].(func(string) error)
+	// emailverificationDescLastName is the schema descriptor for last_name field.
+	emailverificationDescLastName := emailverificationFields[4].Descriptor()
+	// emailverification.DefaultLastName holds the default value on creation for the last_name field.
+	emailverification.DefaultLastName = emailverificationDescLastName.Default.(string)
+	// emailverification.LastNameValidator is a validator for the "last_name" field. It is called by the builders before save.
+	emailverification.LastNameValidator = emailverificationDescLastName.Validators[0].(func(string) error)
+	// emailverificationDescPhone is the schema descriptor for phone field.
+	emailverificationDescPhone := emailverificationFields[5].Descriptor()
+	// emailverification.PhoneValidator is a validator for the "phone" field. It is called by the builders before save.
+	emailverification.PhoneValidator = emailverificationDescPhone.Validators[0].(func(string) error)
+	// emailverificationDescID is the schema descriptor for id field.
+	emailverificationDescID := emailverificationMixinFields0[0].Descriptor()
+	// emailverification.DefaultID holds the default value on creation for the id field.
+	emailverification.DefaultID = emailverificationDescID.Default.(func() pulid.ID)
 	groupMixin := schema.Group{}.Mixin()
 	group.Policy = privacy.NewPolicies(groupMixin[2], schema.Group{})
 	group.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -220,7 +255,7 @@ func init() {
 	// invitation.DefaultGroupIds holds the default value on creation for the group_ids field.
 	invitation.DefaultGroupIds = invitationDescGroupIds.Default.([]string)
 	// invitationDescSendCount is the schema descriptor for send_count field.
-	invitationDescSendCount := invitationFields[11].Descriptor()
+	invitationDescSendCount := invitationFields[12].Descriptor()
 	// invitation.DefaultSendCount holds the default value on creation for the send_count field.
 	invitation.DefaultSendCount = invitationDescSendCount.Default.(int)
 	// invitationDescID is the schema descriptor for id field.
@@ -395,6 +430,10 @@ func init() {
 	membershipDescJoinedAt := membershipFields[9].Descriptor()
 	// membership.DefaultJoinedAt holds the default value on creation for the joined_at field.
 	membership.DefaultJoinedAt = membershipDescJoinedAt.Default.(func() time.Time)
+	// membershipDescUnverifiedJoin is the schema descriptor for unverified_join field.
+	membershipDescUnverifiedJoin := membershipFields[12].Descriptor()
+	// membership.DefaultUnverifiedJoin holds the default value on creation for the unverified_join field.
+	membership.DefaultUnverifiedJoin = membershipDescUnverifiedJoin.Default.(bool)
 	// membershipDescID is the schema descriptor for id field.
 	membershipDescID := membershipMixinFields0[0].Descriptor()
 	// membership.DefaultID holds the default value on creation for the id field.
@@ -791,6 +830,10 @@ func init() {
 	user.DefaultFailedLogins = userDescFailedLogins.Default.(int)
 	// user.FailedLoginsValidator is a validator for the "failed_logins" field. It is called by the builders before save.
 	user.FailedLoginsValidator = userDescFailedLogins.Validators[0].(func(int) error)
+	// userDescEmailUnverifiedLegacy is the schema descriptor for email_unverified_legacy field.
+	userDescEmailUnverifiedLegacy := userFields[9].Descriptor()
+	// user.DefaultEmailUnverifiedLegacy holds the default value on creation for the email_unverified_legacy field.
+	user.DefaultEmailUnverifiedLegacy = userDescEmailUnverifiedLegacy.Default.(bool)
 	// userDescID is the schema descriptor for id field.
 	userDescID := userMixinFields0[0].Descriptor()
 	// user.DefaultID holds the default value on creation for the id field.

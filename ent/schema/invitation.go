@@ -37,7 +37,11 @@ func (Invitation) Fields() []ent.Field {
 		field.String("invited_by_id").GoType(pulid.ID("")).Optional().Annotations(hidden),
 		field.Strings("grants").Default([]string{}).Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		field.Strings("group_ids").Default([]string{}).Annotations(hidden),
+		// The token of the email: accepting with it proves the address.
 		field.Bytes("token_hash").Unique().Sensitive().Annotations(hidden),
+		// The token of the shareable link that the inviter receives: accepting
+		// with it joins this organization but proves nothing about the address.
+		field.Bytes("link_token_hash").Optional().Unique().Sensitive().Annotations(hidden),
 		field.Enum("status").Values("PENDING", "ACCEPTED", "REVOKED", "EXPIRED").Default("PENDING").
 			Annotations(entgql.OrderField("STATUS")),
 		field.Time("expires_at").Annotations(entgql.OrderField("EXPIRES_AT")),

@@ -51,6 +51,11 @@ func (Membership) Fields() []ent.Field {
 		field.Time("removed_at").Optional().Nillable(),
 		// When the user last opened this organization: the switcher's order.
 		field.Time("last_used_at").Optional().Nillable().Annotations(hidden),
+		// Joined while the login's address was unverified, without a secret sent
+		// to it: through an invitation's shareable link, or by creating the
+		// organization. Once the address is proved, the membership grants
+		// nothing until its owner keeps it (or leaves).
+		field.Bool("unverified_join").Default(false).Annotations(hidden),
 	}
 }
 

@@ -43,6 +43,15 @@ func (User) Fields() []ent.Field {
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Time("password_changed_at").Optional().Nillable().
 			Annotations(entgql.Skip(entgql.SkipAll)),
+		// Set when someone proved they read the address: a sign-up verification
+		// link, a password reset link or an emailed invitation. Until then the
+		// login works only in organizations that invited it.
+		field.Time("email_verified_at").Optional().Nillable().
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		// Marks a login that existed, unverified, before addresses were
+		// verified: STAFFROOM_TRUST_EXISTING_EMAILS verifies these, and only these.
+		field.Bool("email_unverified_legacy").Default(false).
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

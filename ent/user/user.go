@@ -36,6 +36,10 @@ const (
 	FieldLockedAt = "locked_at"
 	// FieldPasswordChangedAt holds the string denoting the password_changed_at field in the database.
 	FieldPasswordChangedAt = "password_changed_at"
+	// FieldEmailVerifiedAt holds the string denoting the email_verified_at field in the database.
+	FieldEmailVerifiedAt = "email_verified_at"
+	// FieldEmailUnverifiedLegacy holds the string denoting the email_unverified_legacy field in the database.
+	FieldEmailUnverifiedLegacy = "email_unverified_legacy"
 	// EdgeMemberships holds the string denoting the memberships edge name in mutations.
 	EdgeMemberships = "memberships"
 	// EdgeSessions holds the string denoting the sessions edge name in mutations.
@@ -71,6 +75,8 @@ var Columns = []string{
 	FieldFailedLogins,
 	FieldLockedAt,
 	FieldPasswordChangedAt,
+	FieldEmailVerifiedAt,
+	FieldEmailUnverifiedLegacy,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -109,6 +115,8 @@ var (
 	DefaultFailedLogins int
 	// FailedLoginsValidator is a validator for the "failed_logins" field. It is called by the builders before save.
 	FailedLoginsValidator func(int) error
+	// DefaultEmailUnverifiedLegacy holds the default value on creation for the "email_unverified_legacy" field.
+	DefaultEmailUnverifiedLegacy bool
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() pulid.ID
 )
@@ -169,6 +177,16 @@ func ByLockedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByPasswordChangedAt orders the results by the password_changed_at field.
 func ByPasswordChangedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPasswordChangedAt, opts...).ToFunc()
+}
+
+// ByEmailVerifiedAt orders the results by the email_verified_at field.
+func ByEmailVerifiedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEmailVerifiedAt, opts...).ToFunc()
+}
+
+// ByEmailUnverifiedLegacy orders the results by the email_unverified_legacy field.
+func ByEmailUnverifiedLegacy(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEmailUnverifiedLegacy, opts...).ToFunc()
 }
 
 // ByMembershipsCount orders the results by memberships count.

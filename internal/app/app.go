@@ -71,6 +71,15 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger, opts Options) (*App,
 	if cfg.Metrics {
 		m = metrics.New(db, log)
 	}
+	if cfg.TrustExistingEmails {
+		n, err := authService.TrustExistingEmails(context.Background())
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			log.Info("existing logins trusted as verified", "logins", n)
+		}
+	}
 	invitations := invitation.NewService(db.Client, authService, cfg.InvitationTTL, cfg.PublicURL)
 	worker := &outbox.Worker{
 		Client: db.Client, Dialect: db.Dialect, Mailer: mailer, Log: log,

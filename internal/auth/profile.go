@@ -48,17 +48,14 @@ func (s *Service) UpdateProfile(ctx context.Context, v *access.Viewer, in Profil
 	return updated, nil
 }
 
-// Memberships returns a user's active memberships in every organization, most
+// Memberships returns a user's active memberships in every organization (but
+// those waiting for review), most
 // recently used first, with their organization and role: the switcher. They
 // cross organizations, which only the user's own viewer may ask for.
 func (s *Service) Memberships(ctx context.Context, userID pulid.ID) ([]*ent.Membership, error) {
 	sys := access.SystemContext(ctx, "organization switcher")
 	return s.client.Membership.Query().
-		Where(
-			membership.UserID(userID),
-			membership.StatusEQ(membership.StatusACTIVE),
-			membership.RemovedAtIsNil(),
-		).
+		Where(membership.UserID(userID), grantsAccess()).
 		WithOrganization().WithRole().
 		Order(membership.ByLastUsedAt(entsql.OrderDesc(), entsql.OrderNullsLast()), ent.Desc(membership.FieldJoinedAt)).
 		All(sys)

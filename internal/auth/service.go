@@ -107,37 +107,6 @@ type SignUpInput struct {
 	Phone                                *string
 }
 
-// SignUp creates a user and signs them in, without an active organization.
-func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*Session, error) {
-	email, err := NormalizeEmail(in.Email)
-	if err != nil {
-		return nil, err
-	}
-	if err := CheckPasswordPolicy(in.Password); err != nil {
-		return nil, err
-	}
-	if strings.TrimSpace(in.FirstName) == "" {
-		return nil, errcode.Input("firstName", "first name is required")
-	}
-	hash, err := HashPassword(in.Password)
-	if err != nil {
-		return nil, err
-	}
-	sys := access.SystemContext(ctx, "sign up")
-	u, err := s.client.User.Create().
-		SetEmail(email).SetPasswordHash(hash).
-		SetFirstName(strings.TrimSpace(in.FirstName)).SetLastName(strings.TrimSpace(in.LastName)).
-		SetNillablePhone(in.Phone).
-		Save(sys)
-	if ent.IsConstraintError(err) {
-		return nil, errcode.New(errcode.Conflict, "an account with this email already exists; log in instead")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("auth: sign up: %w", err)
-	}
-	return s.startSession(sys, u.ID, "", "", time.Time{})
-}
-
 // LogIn checks a password and signs the user in to organizationID, or to the
 // organization they used most recently.
 func (s *Service) LogIn(ctx context.Context, rawEmail, password string, organizationID pulid.ID) (*Session, error) {
@@ -266,11 +235,7 @@ func (s *Service) Locked(u *ent.User) bool {
 // chooseOrganization returns the organization a new session opens: the one asked
 // for, which needs an active membership, or else the most recently used one.
 func (s *Service) chooseOrganization(ctx context.Context, userID, wanted pulid.ID) (pulid.ID, error) {
-	q := s.client.Membership.Query().Where(
-		membership.UserID(userID),
-		membership.StatusEQ(membership.StatusACTIVE),
-		membership.RemovedAtIsNil(),
-	)
+	q := s.client.Membership.Query().Where(membership.UserID(userID), grantsAccess())
 	if wanted != "" {
 		m, err := q.Where(membership.OrganizationID(wanted)).Only(ctx)
 		if ent.IsNotFound(err) {
@@ -450,13 +415,17 @@ func (s *Service) setPassword(ctx context.Context, userID pulid.ID, password str
 	if err != nil {
 		return err
 	}
-	err = s.client.User.UpdateOneID(userID).
+	return s.storePassword(ctx, s.client, userID, hash, keep)
+}
+
+func (s *Service) storePassword(ctx context.Context, c *ent.Client, userID pulid.ID, hash string, keep pulid.ID) error {
+	err := c.User.UpdateOneID(userID).
 		SetPasswordHash(hash).SetPasswordChangedAt(s.now()).
 		SetFailedLogins(0).ClearLockedAt().Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("auth: set password: %w", err)
 	}
-	q := s.client.Session.Update().Where(session.UserID(userID), session.RevokedAtIsNil())
+	q := c.Session.Update().Where(session.UserID(userID), session.RevokedAtIsNil())
 	if keep != "" {
 		q.Where(session.FamilyIDNEQ(keep))
 	}
@@ -507,7 +476,8 @@ func (s *Service) SendPasswordReset(ctx context.Context, userID pulid.ID) error 
 }
 
 // ResetPassword sets a new password with a reset token, unlocks the account,
-// revokes every session and signs the user in.
+// revokes every session and signs the user in. The link went to the address, so
+// it proves it: an unverified login passes to whoever resets it (ProveAddress).
 func (s *Service) ResetPassword(ctx context.Context, token, password string) (*Session, error) {
 	sys := access.SystemContext(ctx, "reset password")
 	invalid := errcode.Input("token", "the reset link is invalid or has expired; ask for a new one")
@@ -524,16 +494,27 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) (*S
 	if s.now().After(reset.ExpiresAt) {
 		return nil, invalid
 	}
-	used, err := s.client.PasswordReset.Update().
-		Where(passwordreset.ID(reset.ID), passwordreset.UsedAtIsNil()).
-		SetUsedAt(s.now()).Save(sys)
+	hash, err := HashPassword(password)
 	if err != nil {
-		return nil, fmt.Errorf("auth: reset: %w", err)
+		return nil, err
 	}
-	if used == 0 {
-		return nil, invalid
-	}
-	if err := s.setPassword(sys, reset.UserID, password, ""); err != nil {
+	err = store.InTx(sys, s.client, func(ctx context.Context, tx *ent.Client) error {
+		used, err := tx.PasswordReset.Update().
+			Where(passwordreset.ID(reset.ID), passwordreset.UsedAtIsNil()).
+			SetUsedAt(s.now()).Save(ctx)
+		if err != nil {
+			return err
+		}
+		if used == 0 {
+			return invalid
+		}
+		proved, err := s.ProveAddress(ctx, tx, reset.UserID, Proof{How: "password reset", hash: hash})
+		if err != nil || proved {
+			return err
+		}
+		return s.storePassword(ctx, tx, reset.UserID, hash, "")
+	})
+	if err != nil {
 		return nil, err
 	}
 	org, err := s.chooseOrganization(sys, reset.UserID, "")

@@ -24,7 +24,7 @@ var errSessionEnded = errcode.New(errcode.Unauthenticated, "the session has ende
 
 // LoadViewer reads, in one query, the user, their session and their membership in
 // org with its role, and returns the viewer. A membership that is missing,
-// disabled or removed leaves the viewer without an active organization; a
+// disabled, removed or waiting for review leaves the viewer without an active organization; a
 // revoked session or a deleted user is UNAUTHENTICATED.
 func (s *Service) LoadViewer(ctx context.Context, userID, org, sessionID pulid.ID) (*access.Viewer, error) {
 	sys := access.SystemContext(ctx, "load viewer")
@@ -32,7 +32,7 @@ func (s *Service) LoadViewer(ctx context.Context, userID, org, sessionID pulid.I
 	u, sess := entsql.Table(user.Table).As("u"), entsql.Table(session.Table).As("s")
 	m, r := entsql.Table(membership.Table).As("m"), entsql.Table(role.Table).As("r")
 	q := b.Select(
-		sess.C(session.FieldRevokedAt),
+		sess.C(session.FieldRevokedAt), u.C(user.FieldEmailVerifiedAt), m.C(membership.FieldUnverifiedJoin),
 		m.C(membership.FieldID), m.C(membership.FieldStatus), m.C(membership.FieldRemovedAt),
 		m.C(membership.FieldGrants), m.C(membership.FieldRevokes), m.C(membership.FieldGroupScope),
 		r.C(role.FieldID), r.C(role.FieldKey), r.C(role.FieldPermissions), r.C(role.FieldManages),
@@ -57,18 +57,22 @@ func (s *Service) LoadViewer(ctx context.Context, userID, org, sessionID pulid.I
 		return nil, errSessionEnded
 	}
 	var (
-		revokedAt, removedAt                          sql.NullTime
+		revokedAt, removedAt, verifiedAt              sql.NullTime
+		unverifiedJoin                                sql.NullBool
 		memID, status, grants, revokes, scope         sql.NullString
 		roleID, roleKey, rolePermissions, roleManages sql.NullString
 	)
-	if err := rows.Scan(&revokedAt, &memID, &status, &removedAt, &grants, &revokes, &scope,
+	if err := rows.Scan(&revokedAt, &verifiedAt, &unverifiedJoin, &memID, &status, &removedAt, &grants, &revokes, &scope,
 		&roleID, &roleKey, &rolePermissions, &roleManages); err != nil {
 		return nil, fmt.Errorf("auth: load viewer: %w", err)
 	}
 	if revokedAt.Valid {
 		return nil, errSessionEnded
 	}
-	if !memID.Valid || status.String != string(membership.StatusACTIVE) || removedAt.Valid || !roleID.Valid {
+	// A membership joined without proof of the address waits, once the address
+	// is proved, for its owner's review.
+	underReview := verifiedAt.Valid && unverifiedJoin.Bool
+	if !memID.Valid || status.String != string(membership.StatusACTIVE) || removedAt.Valid || !roleID.Valid || underReview {
 		return access.NewViewer(userID, sessionID, nil), nil
 	}
 	return access.NewViewer(userID, sessionID, &access.Membership{

@@ -47,6 +47,9 @@ type Config struct {
 	RefreshAbsoluteTTL time.Duration
 	LockoutDuration    time.Duration
 	SessionRateLimit   int
+	// TrustExistingEmails verifies, at start, the logins that existed unverified
+	// before addresses were verified.
+	TrustExistingEmails bool
 
 	InvitationTTL time.Duration
 	SMTPURL       string
@@ -114,6 +117,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	b.duration(&c.RefreshAbsoluteTTL, "refresh-absolute-ttl", "STAFFROOM_REFRESH_ABSOLUTE_TTL", "720h", "a login expires this long after it started, whatever its use")
 	b.duration(&c.LockoutDuration, "lockout-duration", "STAFFROOM_LOCKOUT_DURATION", "15m", "how long an account stays locked after 3 failed logins; 0 locks until unlocked")
 	b.integer(&c.SessionRateLimit, "session-rate-limit", "STAFFROOM_SESSION_RATE_LIMIT", "20", "session mutations (log in, sign up, reset…) allowed per IP per minute, and apart from them password checks")
+	b.boolean(&c.TrustExistingEmails, "trust-existing-emails", "STAFFROOM_TRUST_EXISTING_EMAILS", "false", "treat every login that existed before email verification as verified")
 	b.duration(&c.InvitationTTL, "invitation-ttl", "STAFFROOM_INVITATION_TTL", "168h", "how long an invitation link stays valid")
 	b.str(&c.SMTPURL, "smtp-url", "STAFFROOM_SMTP_URL", "", "smtp://user:pass@host:port to send email; empty logs emails instead (in production only with STAFFROOM_MAIL_SENDER=log)")
 	b.str(&c.MailFrom, "mail-from", "STAFFROOM_MAIL_FROM", "Staffroom <no-reply@staffroom.local>", "sender of emails")

@@ -25,6 +25,10 @@ const (
 	RateLimited        Code = "RATE_LIMITED"
 	ComplexityLimit    Code = "COMPLEXITY_LIMIT"
 	Internal           Code = "INTERNAL"
+	// EmailUnverified refuses what a login may do only once its address is
+	// verified (creating an organization): until then it works only in the
+	// organizations that invited it.
+	EmailUnverified Code = "EMAIL_UNVERIFIED"
 )
 
 // The codes of requests refused before any resolver runs, besides

@@ -4,6 +4,7 @@
 package invitation
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"staffroom/ent/group"
 	"staffroom/ent/invitation"
 	"staffroom/ent/membership"
+	"staffroom/ent/predicate"
 	"staffroom/ent/schema/pulid"
 	"staffroom/ent/user"
 	"staffroom/internal/access"
@@ -51,7 +53,10 @@ type Input struct {
 }
 
 // Sent is an invitation and the link to share when the email does not arrive.
-// The link carries the token, which is never stored: it is shown once.
+// The link carries a token of its own, apart from the email's, which is never
+// stored: it is shown once. Accepting through it joins the organization, the
+// inviter vouching for the person, but does not prove the address; accepting
+// through the email's token does.
 type Sent struct {
 	Invitation *ent.Invitation
 	Link       string
@@ -118,6 +123,7 @@ func (s *Service) invite(ctx context.Context, tx *ent.Client, in Input) (*Sent, 
 		return nil, err
 	}
 	token, hash := auth.NewOpaqueToken()
+	linkToken, linkHash := auth.NewOpaqueToken()
 	now := s.now()
 	ids := make([]string, len(in.GroupIDs))
 	for i, id := range in.GroupIDs {
@@ -126,21 +132,20 @@ func (s *Service) invite(ctx context.Context, tx *ent.Client, in Input) (*Sent, 
 	inv, err := tx.Invitation.Create().
 		SetEmail(email).SetFirstName(strings.TrimSpace(in.FirstName)).SetLastName(strings.TrimSpace(in.LastName)).
 		SetNillablePhone(in.Phone).SetRoleID(r.ID).SetInvitedByID(v.MembershipID).
-		SetGrants(in.Grants).SetGroupIds(ids).SetTokenHash(hash).
+		SetGrants(in.Grants).SetGroupIds(ids).SetTokenHash(hash).SetLinkTokenHash(linkHash).
 		SetExpiresAt(now.Add(s.ttl)).SetSendCount(1).SetLastSentAt(now).
 		Save(ctx)
 	if err != nil {
 		return nil, err
 	}
-	link := s.link(token)
-	if err := s.queueEmail(ctx, tx, inv, r, link); err != nil {
+	if err := s.queueEmail(ctx, tx, inv, r, s.link(token)); err != nil {
 		return nil, err
 	}
 	if err := audit.Record(ctx, tx, v.OrgID, audit.Event{Action: "member.invited", TargetType: "Invitation", TargetID: inv.ID,
 		Data: map[string]any{"email": email, "role": r.Key, "grants": in.Grants}}); err != nil {
 		return nil, err
 	}
-	return &Sent{Invitation: inv, Link: link}, nil
+	return &Sent{Invitation: inv, Link: s.link(linkToken)}, nil
 }
 
 // checkFree refuses a second pending invitation for an address, and an
@@ -235,17 +240,17 @@ func (s *Service) Resend(ctx context.Context, id pulid.ID) (*Sent, error) {
 			return errcode.New(errcode.RateLimited, "the invitation was resent 10 times today; try tomorrow or share the link")
 		}
 		token, hash := auth.NewOpaqueToken()
+		linkToken, linkHash := auth.NewOpaqueToken()
 		inv, err = tx.Invitation.UpdateOne(inv).
-			SetTokenHash(hash).SetExpiresAt(now.Add(s.ttl)).AddSendCount(1).SetLastSentAt(now).
+			SetTokenHash(hash).SetLinkTokenHash(linkHash).SetExpiresAt(now.Add(s.ttl)).AddSendCount(1).SetLastSentAt(now).
 			SetDeliveryStatus(invitation.DeliveryStatusQUEUED).Save(ctx)
 		if err != nil {
 			return err
 		}
-		link := s.link(token)
-		if err := s.queueEmail(ctx, tx, inv, r, link); err != nil {
+		if err := s.queueEmail(ctx, tx, inv, r, s.link(token)); err != nil {
 			return err
 		}
-		out = &Sent{Invitation: inv, Link: link}
+		out = &Sent{Invitation: inv, Link: s.link(linkToken)}
 		return audit.Record(ctx, tx, v.OrgID, audit.Event{Action: "invitation.resent", TargetType: "Invitation", TargetID: inv.ID})
 	})
 	return out, err
@@ -295,26 +300,32 @@ type Preview struct {
 
 var errInvalid = errcode.New(errcode.InvitationInvalid, "this invitation link is invalid, expired, revoked or already used; ask for a new one")
 
-// Find returns the pending, unexpired invitation of a token.
-func (s *Service) find(ctx context.Context, tx *ent.Client, token string) (*ent.Invitation, error) {
-	inv, err := tx.Invitation.Query().Where(invitation.TokenHash(auth.HashToken(token))).
-		WithRole().WithOrganization().Only(ctx)
+// find returns the pending, unexpired invitation of a token, and whether the
+// token is the email's (which proves the address) rather than the shareable
+// link's.
+func (s *Service) find(ctx context.Context, tx *ent.Client, token string) (*ent.Invitation, bool, error) {
+	hash := auth.HashToken(token)
+	inv, err := tx.Invitation.Query().Where(ofToken(hash)).WithRole().WithOrganization().Only(ctx)
 	if ent.IsNotFound(err) {
-		return nil, errInvalid
+		return nil, false, errInvalid
 	}
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if inv.Status != invitation.StatusPENDING || !s.now().Before(inv.ExpiresAt) {
-		return nil, errInvalid
+		return nil, false, errInvalid
 	}
-	return inv, nil
+	return inv, bytes.Equal(inv.TokenHash, hash), nil
+}
+
+func ofToken(hash []byte) predicate.Invitation {
+	return invitation.Or(invitation.TokenHash(hash), invitation.LinkTokenHash(hash))
 }
 
 // Show previews an invitation for whoever holds its link.
 func (s *Service) Show(ctx context.Context, token string) (*Preview, error) {
 	sys := access.SystemContext(ctx, "invitation preview")
-	inv, err := s.find(sys, s.client, token)
+	inv, emailed, err := s.find(sys, s.client, token)
 	if err != nil {
 		return nil, err
 	}
@@ -325,7 +336,13 @@ func (s *Service) Show(ctx context.Context, token string) (*Preview, error) {
 			p.InviterName = strings.TrimSpace(m.Edges.User.FirstName + " " + m.Edges.User.LastName)
 		}
 	}
-	p.ExistingAccount, err = s.client.User.Query().Where(user.Email(inv.Email)).Exist(sys)
+	// Through the email, an unverified login is the address owner's to take: they
+	// join as a new person would, setting the password.
+	who := []predicate.User{user.Email(inv.Email)}
+	if emailed {
+		who = append(who, user.EmailVerifiedAtNotNil())
+	}
+	p.ExistingAccount, err = s.client.User.Query().Where(who...).Exist(sys)
 	return p, err
 }
 
@@ -343,19 +360,26 @@ type AcceptInput struct {
 // conditional update, so parallel accepts make one membership. A removed
 // membership is restored rather than duplicated. The invitation's role, grants
 // and groups are checked again against the inviter's rights of today.
+//
+// The email's token proves the address: a new login starts verified, and an
+// unverified login passes to whoever accepts (auth.ProveAddress), with the
+// password they give. The shareable link's token proves nothing: a new login
+// starts unverified, and the membership joined is one its owner reviews once the
+// address is proved.
 func (s *Service) Accept(ctx context.Context, in AcceptInput) (*auth.Session, error) {
 	sys := access.SystemContext(ctx, "accept invitation")
 	v := access.FromContext(ctx)
 	var proven pulid.ID
+	var takeover bool
 	if v == nil {
 		var err error
-		if proven, err = s.proveLogin(ctx, in); err != nil {
+		if proven, takeover, err = s.proveLogin(ctx, in); err != nil {
 			return nil, err
 		}
 	}
 	var userID, org pulid.ID
 	err := store.InTx(sys, s.client, func(ctx context.Context, tx *ent.Client) error {
-		inv, err := s.find(ctx, tx, in.Token)
+		inv, emailed, err := s.find(ctx, tx, in.Token)
 		if err != nil {
 			return err
 		}
@@ -372,11 +396,11 @@ func (s *Service) Accept(ctx context.Context, in AcceptInput) (*auth.Session, er
 		if err := s.checkInviter(ctx, tx, inv); err != nil {
 			return err
 		}
-		u, err := s.accepter(ctx, tx, inv, v, proven, in)
+		u, err := s.accepter(ctx, tx, inv, emailed, v, proven, takeover, in)
 		if err != nil {
 			return err
 		}
-		m, err := s.join(ctx, tx, inv, u)
+		m, err := s.join(ctx, tx, inv, u, !emailed && u.EmailVerifiedAt == nil)
 		if err != nil {
 			return err
 		}
@@ -399,7 +423,7 @@ func (s *Service) Accept(ctx context.Context, in AcceptInput) (*auth.Session, er
 // joinedBy reports whether the invitation of a token was accepted by the user,
 // who is still an active member of its organization.
 func (s *Service) joinedBy(ctx context.Context, token string, userID pulid.ID) (pulid.ID, bool) {
-	inv, err := s.client.Invitation.Query().Where(invitation.TokenHash(auth.HashToken(token)),
+	inv, err := s.client.Invitation.Query().Where(ofToken(auth.HashToken(token)),
 		invitation.StatusEQ(invitation.StatusACCEPTED)).Only(ctx)
 	if err != nil {
 		return "", false
@@ -436,25 +460,32 @@ func (s *Service) checkInviter(ctx context.Context, tx *ent.Client, inv *ent.Inv
 // already, and returns its id, or "" when there is none yet. It runs before the
 // acceptance's transaction, through auth's one password check, so that a wrong
 // password counts towards the lock even though the acceptance then rolls back,
-// and a locked login cannot be signed in here.
-func (s *Service) proveLogin(ctx context.Context, in AcceptInput) (pulid.ID, error) {
+// and a locked login cannot be signed in here. Through the email's token, an
+// unverified login needs no password: it is taken over (takeover is true).
+func (s *Service) proveLogin(ctx context.Context, in AcceptInput) (id pulid.ID, takeover bool, err error) {
 	sys := access.SystemContext(ctx, "accept invitation")
-	inv, err := s.find(sys, s.client, in.Token)
+	inv, emailed, err := s.find(sys, s.client, in.Token)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
-	exists, err := s.client.User.Query().Where(user.Email(inv.Email)).Exist(sys)
-	if err != nil || !exists {
-		return "", err
+	u, err := s.client.User.Query().Where(user.Email(inv.Email)).Only(sys)
+	if ent.IsNotFound(err) {
+		return "", false, nil
 	}
-	u, err := s.auth.CheckPassword(ctx, user.Email(inv.Email), in.Password)
+	if err != nil {
+		return "", false, err
+	}
+	if emailed && u.EmailVerifiedAt == nil {
+		return u.ID, true, nil
+	}
+	u, err = s.auth.CheckPassword(ctx, user.Email(inv.Email), in.Password)
 	if errcode.Is(err, errcode.InvalidCredentials) {
-		return "", errWrongPassword(inv.Email)
+		return "", false, errWrongPassword(inv.Email)
 	}
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
-	return u.ID, nil
+	return u.ID, false, nil
 }
 
 func errWrongPassword(email string) error {
@@ -462,9 +493,9 @@ func errWrongPassword(email string) error {
 }
 
 // accepter returns the user who accepts: the signed-in one (whose email must be
-// the invitation's), the existing login whose password proveLogin checked, or a
-// new one.
-func (s *Service) accepter(ctx context.Context, tx *ent.Client, inv *ent.Invitation, v *access.Viewer, proven pulid.ID, in AcceptInput) (*ent.User, error) {
+// the invitation's), the existing login whose password proveLogin checked or
+// that the email's token takes over, or a new one.
+func (s *Service) accepter(ctx context.Context, tx *ent.Client, inv *ent.Invitation, emailed bool, v *access.Viewer, proven pulid.ID, takeover bool, in AcceptInput) (*ent.User, error) {
 	if v != nil {
 		u, err := tx.User.Get(ctx, v.UserID)
 		if err != nil {
@@ -474,6 +505,9 @@ func (s *Service) accepter(ctx context.Context, tx *ent.Client, inv *ent.Invitat
 			return nil, errcode.New(errcode.InvitationInvalid,
 				"this invitation is for %s, and you are signed in as %s: sign in with %s to accept it", inv.Email, u.Email, inv.Email)
 		}
+		if emailed && u.EmailVerifiedAt == nil {
+			return s.takeOver(ctx, tx, inv, u, in, false)
+		}
 		return u, nil
 	}
 	u, err := tx.User.Query().Where(user.Email(inv.Email)).Only(ctx)
@@ -482,19 +516,71 @@ func (s *Service) accepter(ctx context.Context, tx *ent.Client, inv *ent.Invitat
 		if u.ID != proven {
 			return nil, errWrongPassword(inv.Email)
 		}
+		if takeover {
+			return s.takeOver(ctx, tx, inv, u, in, true)
+		}
 		return u, nil
 	}
 	if !ent.IsNotFound(err) {
 		return nil, err
 	}
-	if err := auth.CheckPasswordPolicy(in.Password); err != nil {
+	first, last, err := newPerson(inv, in)
+	if err != nil {
 		return nil, err
 	}
 	hash, err := auth.HashPassword(in.Password)
 	if err != nil {
 		return nil, err
 	}
-	first, last := inv.FirstName, inv.LastName
+	phone := in.Phone
+	if phone == nil && inv.Phone != "" {
+		phone = &inv.Phone
+	}
+	create := tx.User.Create().SetEmail(inv.Email).SetPasswordHash(hash).
+		SetFirstName(first).SetLastName(last).SetNillablePhone(phone)
+	if emailed {
+		create.SetEmailVerifiedAt(s.now())
+	}
+	u, err = create.Save(ctx)
+	if ent.IsConstraintError(err) {
+		return nil, errInvalid
+	}
+	return u, err
+}
+
+// takeOver proves an unverified login's address with the invitation's email:
+// the login passes to the person accepting, with the password they give
+// (required when they are not signed in).
+func (s *Service) takeOver(ctx context.Context, tx *ent.Client, inv *ent.Invitation, u *ent.User, in AcceptInput, needPassword bool) (*ent.User, error) {
+	proof := auth.Proof{How: "invitation email"}
+	if needPassword || in.Password != "" {
+		first, last, err := newPerson(inv, in)
+		if err != nil {
+			return nil, err
+		}
+		proof.Password, proof.FirstName, proof.LastName = in.Password, first, last
+		if in.Phone != nil {
+			proof.Phone = *in.Phone
+		}
+	}
+	proved, err := s.auth.ProveAddress(ctx, tx, u.ID, proof)
+	if err != nil {
+		return nil, err
+	}
+	if !proved && needPassword {
+		// Proved another way meanwhile: the login is its owner's now.
+		return nil, errWrongPassword(inv.Email)
+	}
+	return tx.User.Get(ctx, u.ID)
+}
+
+// newPerson checks the password of a person who joins without a login of
+// theirs, and returns their name: as given, or as invited.
+func newPerson(inv *ent.Invitation, in AcceptInput) (first, last string, err error) {
+	if err := auth.CheckPasswordPolicy(in.Password); err != nil {
+		return "", "", err
+	}
+	first, last = inv.FirstName, inv.LastName
 	if in.FirstName != nil && strings.TrimSpace(*in.FirstName) != "" {
 		first = strings.TrimSpace(*in.FirstName)
 	}
@@ -502,23 +588,15 @@ func (s *Service) accepter(ctx context.Context, tx *ent.Client, inv *ent.Invitat
 		last = strings.TrimSpace(*in.LastName)
 	}
 	if first == "" {
-		return nil, errcode.Input("firstName", "first name is required")
+		return "", "", errcode.Input("firstName", "first name is required")
 	}
-	phone := in.Phone
-	if phone == nil && inv.Phone != "" {
-		phone = &inv.Phone
-	}
-	u, err = tx.User.Create().SetEmail(inv.Email).SetPasswordHash(hash).
-		SetFirstName(first).SetLastName(last).SetNillablePhone(phone).Save(ctx)
-	if ent.IsConstraintError(err) {
-		return nil, errInvalid
-	}
-	return u, err
+	return first, last, nil
 }
 
 // join creates the membership, or restores a removed one so that its history
-// stays in one row.
-func (s *Service) join(ctx context.Context, tx *ent.Client, inv *ent.Invitation, u *ent.User) (*ent.Membership, error) {
+// stays in one row. unverified marks a membership joined without proof of the
+// address.
+func (s *Service) join(ctx context.Context, tx *ent.Client, inv *ent.Invitation, u *ent.User, unverified bool) (*ent.Membership, error) {
 	groups := make([]pulid.ID, len(inv.GroupIds))
 	for i, id := range inv.GroupIds {
 		groups[i] = pulid.ID(id)
@@ -536,7 +614,7 @@ func (s *Service) join(ctx context.Context, tx *ent.Client, inv *ent.Invitation,
 		return tx.Membership.UpdateOne(existing).
 			ClearRemovedAt().SetStatus(membership.StatusACTIVE).SetRoleID(inv.RoleID).
 			SetGrants(inv.Grants).SetRevokes([]string{}).SetGroupScope(scope).
-			ClearGroups().AddGroupIDs(liveGroups...).SetLastUsedAt(s.now()).Save(ctx)
+			ClearGroups().AddGroupIDs(liveGroups...).SetLastUsedAt(s.now()).SetUnverifiedJoin(unverified).Save(ctx)
 	case !ent.IsNotFound(err):
 		return nil, err
 	}
@@ -553,7 +631,7 @@ func (s *Service) join(ctx context.Context, tx *ent.Client, inv *ent.Invitation,
 		SetOrganizationID(inv.OrganizationID).SetUserID(u.ID).SetRoleID(inv.RoleID).
 		SetUsername(username).SetUsernameKey(strings.ToLower(username)).
 		SetGrants(inv.Grants).SetGroupScope(scope).AddGroupIDs(liveGroups...).
-		SetLastUsedAt(s.now()).Save(ctx)
+		SetLastUsedAt(s.now()).SetUnverifiedJoin(unverified).Save(ctx)
 }
 
 // SetDelivery records the outcome of an invitation email.

@@ -456,6 +456,9 @@ func TransferOwnership(ctx context.Context, client *ent.Client, to pulid.ID) (*e
 type Review struct {
 	Elevated, Inactive, ExtraGrants []*ent.Membership
 	StaleInvitations                []*ent.Invitation
+	// Unverified are members whose login's address nobody proved: whoever
+	// proves it later takes the login over.
+	Unverified []*ent.Membership
 }
 
 // elevatedPermissions are the ones an access review looks for.
@@ -463,7 +466,8 @@ var elevatedPermissions = []string{access.BillingView, access.BillingManage, acc
 	access.MembersManage, access.AuditView, access.InvoicesRefund, access.IntegrationsManage}
 
 // AccessReview lists members holding elevated permissions, members not seen for
-// 90 days, pending invitations older than 7 days, and grants beyond the role.
+// 90 days, pending invitations older than 7 days, grants beyond the role, and
+// members whose address is unverified.
 func AccessReview(ctx context.Context, client *ent.Client, now time.Time) (*Review, error) {
 	members, err := client.Membership.Query().
 		Where(membership.RemovedAtIsNil()).WithRole().WithUser().
@@ -482,6 +486,9 @@ func AccessReview(ctx context.Context, client *ent.Client, now time.Time) (*Revi
 		}
 		if slices.ContainsFunc(m.Grants, func(g string) bool { return !slices.Contains(m.Edges.Role.Permissions, g) }) {
 			r.ExtraGrants = append(r.ExtraGrants, m)
+		}
+		if m.Edges.User.EmailVerifiedAt == nil {
+			r.Unverified = append(r.Unverified, m)
 		}
 	}
 	r.StaleInvitations, err = client.Invitation.Query().Where(

@@ -34,22 +34,25 @@ const (
 	SessionPrefix       = "ses_"
 	PasswordResetPrefix = "pwr_"
 	OutboxEmailPrefix   = "eml_"
+	// EmailVerificationPrefix names the sign-up verification links.
+	EmailVerificationPrefix = "evf_"
 )
 
 // tables maps a prefix to the table of its entity; node(id:) resolves types from it.
 var tables = map[string]string{
-	UserPrefix:          "users",
-	OrganizationPrefix:  "organizations",
-	MembershipPrefix:    "memberships",
-	RolePrefix:          "roles",
-	GroupPrefix:         "groups",
-	InvitationPrefix:    "invitations",
-	MessagePrefix:       "messages",
-	InvoicePrefix:       "invoices",
-	AuditEventPrefix:    "audit_events",
-	SessionPrefix:       "sessions",
-	PasswordResetPrefix: "password_resets",
-	OutboxEmailPrefix:   "outbox_emails",
+	UserPrefix:              "users",
+	OrganizationPrefix:      "organizations",
+	MembershipPrefix:        "memberships",
+	RolePrefix:              "roles",
+	GroupPrefix:             "groups",
+	InvitationPrefix:        "invitations",
+	MessagePrefix:           "messages",
+	InvoicePrefix:           "invoices",
+	AuditEventPrefix:        "audit_events",
+	SessionPrefix:           "sessions",
+	PasswordResetPrefix:     "password_resets",
+	OutboxEmailPrefix:       "outbox_emails",
+	EmailVerificationPrefix: "email_verifications",
 }
 
 const prefixLen = 4

@@ -50,7 +50,18 @@ func New(t testing.TB, d storetest.Dialect, env ...string) *Server {
 // (nil: discarded, or at WARN in the test's output with -v).
 func NewLogged(t testing.TB, d storetest.Dialect, w io.Writer, env ...string) *Server {
 	t.Helper()
-	db := storetest.Open(t, d)
+	return start(t, storetest.Open(t, d), w, env...)
+}
+
+// Restart starts a second server on the same database, with other settings:
+// what an installation sees after a restart.
+func (s *Server) Restart(t testing.TB, env ...string) *Server {
+	t.Helper()
+	return start(t, s.DB, nil, env...)
+}
+
+func start(t testing.TB, db *store.DB, w io.Writer, env ...string) *Server {
+	t.Helper()
 	vars := map[string]string{"STAFFROOM_DATA_DIR": t.TempDir()}
 	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
@@ -171,14 +182,54 @@ type User struct {
 
 const authFields = `accessToken refreshToken viewer { user { id } }`
 
-// SignUp creates a user through the API and returns them signed in.
+// SignUp creates a user through the API, verifies their address with the link
+// emailed to it, as its owner would, and returns them signed in.
 func (s *Server) SignUp(t testing.TB, email, first, last string) *User {
 	t.Helper()
-	r := s.MustDo(t, "", `mutation($in: SignUpInput!) { signUp(input: $in) { `+authFields+` } }`,
-		map[string]any{"in": map[string]any{"email": email, "password": Password, "firstName": first, "lastName": last}})
-	var out struct{ SignUp authPayload }
+	s.SignUpOnly(t, email, first, last, Password)
+	r := s.MustDo(t, "", `mutation($t: String!) { verifyEmail(token: $t) { `+authFields+` } }`,
+		map[string]any{"t": s.LinkToken(t, strings.ToLower(strings.TrimSpace(email)), "/verify-email")})
+	var out struct{ VerifyEmail authPayload }
 	r.Decode(t, &out)
-	return out.SignUp.user(email)
+	return out.VerifyEmail.user(email)
+}
+
+// SignUpOnly posts signUp and delivers the email it queued, without following
+// its link: the login stays as it was (unverified when new).
+func (s *Server) SignUpOnly(t testing.TB, email, first, last, password string) {
+	t.Helper()
+	s.MustDo(t, "", `mutation($in: SignUpInput!) { signUp(input: $in) { email verificationSent } }`,
+		map[string]any{"in": map[string]any{"email": email, "password": password, "firstName": first, "lastName": last}})
+	s.Deliver(t)
+}
+
+// Deliver sends every queued email to the mail recorder.
+func (s *Server) Deliver(t testing.TB) {
+	t.Helper()
+	for {
+		n, err := s.App.Outbox.RunOnce(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
+}
+
+// LinkToken returns the token of the link to path (such as "/verify-email")
+// in the last email delivered to an address that has one.
+func (s *Server) LinkToken(t testing.TB, to, path string) string {
+	t.Helper()
+	sent := s.Mail.Sent()
+	for i := len(sent) - 1; i >= 0; i-- {
+		_, rest, ok := strings.Cut(sent[i].Text, path+"?token=")
+		if sent[i].To == to && ok {
+			return strings.Fields(rest)[0]
+		}
+	}
+	t.Fatalf("no email to %s with a %s link", to, path)
+	return ""
 }
 
 // LogIn logs a user in, into an organization or the most recently used one.
@@ -253,7 +304,8 @@ func (o *Org) Insert(t testing.TB, roleKey, first, last, email string, password 
 	if err != nil {
 		t.Fatalf("role %s: %v", roleKey, err)
 	}
-	create := c.User.Create().SetEmail(email).SetFirstName(first).SetLastName(last)
+	// Verified, as if invited by email.
+	create := c.User.Create().SetEmail(email).SetFirstName(first).SetLastName(last).SetEmailVerifiedAt(time.Now())
 	if password {
 		hash, err := fixtureHash()
 		if err != nil {
