@@ -13,8 +13,9 @@ import (
 	"staffroom/internal/store/storetest"
 )
 
-// corsPage is a single-page app of another origin: it signs up, creates an
-// organization, switches to it and reads the viewer, and shows the outcome.
+// corsPage is a single-page app of another origin: it signs up, follows the
+// emailed link (read from its own origin's /inbox, the test's mailbox), creates
+// an organization, switches to it and reads the viewer, and shows the outcome.
 const corsPage = `<!doctype html>
 <title>app</title>
 <pre id="out"></pre>
@@ -29,12 +30,14 @@ async function gql(query, variables, token) {
   return body.data;
 }
 (async () => {
-  const up = await gql('mutation($in: SignUpInput!) { signUp(input: $in) { accessToken } }',
+  await gql('mutation($in: SignUpInput!) { signUp(input: $in) { verificationSent } }',
     {in: {email: 'grace@example.com', password: 'a long passphrase', firstName: 'Grace', lastName: 'Hopper'}});
+  const link = await (await fetch('/inbox?to=grace@example.com')).text();
+  const up = await gql('mutation($t: String!) { verifyEmail(token: $t) { accessToken } }', {t: link});
   const org = await gql('mutation { createOrganization(input: {name: "Harbour Rowing", preset: ACTIVITY}) { id } }',
-    null, up.signUp.accessToken);
+    null, up.verifyEmail.accessToken);
   const sw = await gql('mutation($id: ID!) { switchOrganization(organizationId: $id) { accessToken } }',
-    {id: org.createOrganization.id}, up.signUp.accessToken);
+    {id: org.createOrganization.id}, up.verifyEmail.accessToken);
   const me = await gql('{ viewer { user { name } organization { name } } }', null, sw.switchOrganization.accessToken);
   document.getElementById('out').textContent = 'ok ' + JSON.stringify(me);
 })().catch(e => { document.getElementById('out').textContent = 'failed ' + e; });
@@ -44,14 +47,17 @@ async function gql(query, variables, token) {
 // origin is listed, and is refused by the browser when it is not.
 func TestCORSFromAnotherOriginInBrowser(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, d storetest.Dialect) {
-		var apiURL string
+		var s *apptest.Server
 		app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/inbox" {
+				fmt.Fprint(w, verificationToken(r, s))
+				return
+			}
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			fmt.Fprintf(w, corsPage, apiURL)
+			fmt.Fprintf(w, corsPage, s.URL+"/graphql")
 		}))
 		t.Cleanup(app.Close)
-		s := apptest.New(t, d, "STAFFROOM_CORS_ORIGINS="+app.URL)
-		apiURL = s.URL + "/graphql"
+		s = apptest.New(t, d, "STAFFROOM_CORS_ORIGINS="+app.URL)
 		ctx := newTab(t)
 
 		out := func(pageURL string) string {
@@ -73,6 +79,24 @@ func TestCORSFromAnotherOriginInBrowser(t *testing.T) {
 			t.Errorf("from an unlisted origin the app shows: %s", got)
 		}
 	})
+}
+
+// verificationToken delivers the queued emails and returns the token of the
+// last verification link sent to the address in the query, or "".
+func verificationToken(r *http.Request, s *apptest.Server) string {
+	for {
+		n, err := s.App.Outbox.RunOnce(r.Context())
+		if err != nil || n == 0 {
+			break
+		}
+	}
+	sent := s.Mail.Sent()
+	for i := len(sent) - 1; i >= 0; i-- {
+		if _, rest, ok := strings.Cut(sent[i].Text, "/verify-email?token="); ok && sent[i].To == r.URL.Query().Get("to") {
+			return strings.Fields(rest)[0]
+		}
+	}
+	return ""
 }
 
 // A preflight from a listed origin allows the token and JSON, for a while; an
