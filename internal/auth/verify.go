@@ -208,22 +208,16 @@ func (s *Service) VerifyEmail(ctx context.Context, token, password string) (*Ses
 		proof.Password, proof.hash = password, ""
 	}
 	err = store.InTx(sys, s.client, func(ctx context.Context, tx *ent.Client) error {
-		// Claim first: the link is used once, and the claim takes the write lock.
-		n, err := tx.EmailVerification.Update().
-			Where(emailverification.ID(ev.ID), emailverification.UsedAtIsNil()).
-			SetUsedAt(s.now()).Save(ctx)
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return invalid
-		}
+		// ProveAddress takes the login's row before anything else, as a reset
+		// and an invitation do, so that parallel proofs queue there rather than
+		// deadlock; it voids every link of the login, this one included, and
+		// proves a login once: the link is used once.
 		proved, err := s.ProveAddress(ctx, tx, ev.UserID, proof)
 		if err != nil {
 			return err
 		}
 		if !proved {
-			// Proved another way meanwhile: its links went void then.
+			// Proved already: its links went void then.
 			return invalid
 		}
 		return nil
