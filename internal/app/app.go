@@ -16,8 +16,10 @@ import (
 	"staffroom/internal/config"
 	"staffroom/internal/invitation"
 	"staffroom/internal/mail"
+	"staffroom/internal/messaging"
 	"staffroom/internal/metrics"
 	"staffroom/internal/outbox"
+	"staffroom/internal/pages"
 	"staffroom/internal/requestmeta"
 	"staffroom/internal/store"
 	"staffroom/internal/web"
@@ -82,8 +84,11 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger, opts Options) (*App,
 	}
 	invitations := invitation.NewService(db.Client, authService, cfg.InvitationTTL, cfg.PublicURL)
 	worker := &outbox.Worker{
-		Client: db.Client, Dialect: db.Dialect, Mailer: mailer, Log: log,
+		Client: db.Client, Dialect: db.Dialect, Mailer: mailer, Log: log, SMS: smsSender(cfg, log),
 		OnDelivered: func(ctx context.Context, e *ent.OutboxEmail, status outboxemail.Status) {
+			if err := messaging.RecordOutcome(ctx, db.Client, e); err != nil {
+				log.ErrorContext(ctx, "record message delivery", "email", e.ID, "err", err)
+			}
 			if m != nil {
 				m.OutboxDelivered(status)
 			}
@@ -92,10 +97,13 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger, opts Options) (*App,
 			}
 		},
 	}
+	// One limit of session operations per client address, whether they come
+	// through GraphQL or through the pages behind emailed links.
+	limiter := auth.NewRateLimiter(cfg.SessionRateLimit)
 	schema := graph.NewSchema(graph.Deps{
 		Client:      db.Client,
 		Auth:        authService,
-		Limiter:     auth.NewRateLimiter(cfg.SessionRateLimit),
+		Limiter:     limiter,
 		Invitations: invitations,
 	})
 	gql := graph.NewHandler(schema, graph.HandlerOptions{
@@ -129,6 +137,8 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger, opts Options) (*App,
 		}
 	}
 	h := web.New(web.Options{
+		Pages:          pages.Handler(pages.Deps{Invitations: invitations, Auth: authService, Limiter: limiter, Log: log}),
+		PagePaths:      pages.Paths,
 		TrustedProxies: proxies,
 		GraphQL:        gql,
 		Authenticate:   authService.Middleware,
@@ -142,6 +152,7 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger, opts Options) (*App,
 		Metrics:        metricsRoute,
 		Instrument:     instrument,
 	})
+	h = withSMSReceipts(h, cfg, db.Client, log)
 	return &App{Handler: h, DB: db, Auth: authService, Outbox: worker, Metrics: metricsApart}, nil
 }
 

@@ -48,6 +48,9 @@ type Options struct {
 	// Instrument, when set, wraps each route's handler under a fixed route
 	// name, for metrics.
 	Instrument func(route string, h http.Handler) http.Handler
+	// Pages, when set, serves the pages behind emailed links at PagePaths.
+	Pages     http.Handler
+	PagePaths []string
 }
 
 // corsMaxAge is how long a browser may reuse a preflight answer, in seconds.
@@ -90,6 +93,9 @@ func New(o Options) http.Handler {
 	}
 	if o.Metrics != nil {
 		handle("GET /metrics", "metrics", o.Metrics)
+	}
+	for _, path := range o.PagePaths {
+		handle(path, "pages", o.Pages)
 	}
 	return withRequest(o.Logger, o.TrustedProxies, withTimeout(o.Timeout, recoverPanic(o.Logger, mux)))
 }
