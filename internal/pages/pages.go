@@ -220,7 +220,7 @@ func (p *pages) resetPassword(w http.ResponseWriter, r *http.Request) {
 func (p *pages) verifyView(token string) view {
 	return view{Title: "Confirm your email address", Token: token, Action: "/verify-email", PasswordLabel: "Password (optional)",
 		PasswordHint: "Leave it empty to keep the password you chose when you signed up; a link sent again asks for one.",
-		Submit: "Confirm my address"}
+		Submit:       "Confirm my address"}
 }
 
 func (p *pages) showVerify(w http.ResponseWriter, r *http.Request) {

@@ -47,7 +47,9 @@ func page(t *testing.T, method, target string, form url.Values, header ...string
 func invite(t *testing.T, s *apptest.Server, org *apptest.Org, email string) string {
 	t.Helper()
 	var roles struct {
-		Viewer struct{ Organization struct{ Roles []struct{ ID, Key string } } }
+		Viewer struct {
+			Organization struct{ Roles []struct{ ID, Key string } }
+		}
 	}
 	s.MustDo(t, org.Owner.Token, `{ viewer { organization { roles { id key } } } }`, nil).Decode(t, &roles)
 	var guest string

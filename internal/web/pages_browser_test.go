@@ -19,7 +19,9 @@ func TestInvitationLinkInBrowser(t *testing.T) {
 		s := apptest.New(t, d, "STAFFROOM_SESSION_RATE_LIMIT=0")
 		org := s.CreateOrg(t, "Browser Club", "ACTIVITY")
 		var roles struct {
-			Viewer struct{ Organization struct{ Roles []struct{ ID, Key string } } }
+			Viewer struct {
+				Organization struct{ Roles []struct{ ID, Key string } }
+			}
 		}
 		s.MustDo(t, org.Owner.Token, `{ viewer { organization { roles { id key } } } }`, nil).Decode(t, &roles)
 		var instructor string
