@@ -13,12 +13,14 @@ import (
 	"staffroom/ent/schema/pulid"
 
 	"staffroom/ent/auditevent"
+	"staffroom/ent/delivery"
 	"staffroom/ent/emailverification"
 	"staffroom/ent/group"
 	"staffroom/ent/invitation"
 	"staffroom/ent/invoice"
 	"staffroom/ent/membership"
 	"staffroom/ent/message"
+	"staffroom/ent/messagetemplate"
 	"staffroom/ent/organization"
 	"staffroom/ent/outboxemail"
 	"staffroom/ent/passwordreset"
@@ -41,6 +43,8 @@ type Client struct {
 	Schema *migrate.Schema
 	// AuditEvent is the client for interacting with the AuditEvent builders.
 	AuditEvent *AuditEventClient
+	// Delivery is the client for interacting with the Delivery builders.
+	Delivery *DeliveryClient
 	// EmailVerification is the client for interacting with the EmailVerification builders.
 	EmailVerification *EmailVerificationClient
 	// Group is the client for interacting with the Group builders.
@@ -53,6 +57,8 @@ type Client struct {
 	Membership *MembershipClient
 	// Message is the client for interacting with the Message builders.
 	Message *MessageClient
+	// MessageTemplate is the client for interacting with the MessageTemplate builders.
+	MessageTemplate *MessageTemplateClient
 	// Organization is the client for interacting with the Organization builders.
 	Organization *OrganizationClient
 	// OutboxEmail is the client for interacting with the OutboxEmail builders.
@@ -77,12 +83,14 @@ func NewClient(opts ...Option) *Client {
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.AuditEvent = NewAuditEventClient(c.config)
+	c.Delivery = NewDeliveryClient(c.config)
 	c.EmailVerification = NewEmailVerificationClient(c.config)
 	c.Group = NewGroupClient(c.config)
 	c.Invitation = NewInvitationClient(c.config)
 	c.Invoice = NewInvoiceClient(c.config)
 	c.Membership = NewMembershipClient(c.config)
 	c.Message = NewMessageClient(c.config)
+	c.MessageTemplate = NewMessageTemplateClient(c.config)
 	c.Organization = NewOrganizationClient(c.config)
 	c.OutboxEmail = NewOutboxEmailClient(c.config)
 	c.PasswordReset = NewPasswordResetClient(c.config)
@@ -182,12 +190,14 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ctx:               ctx,
 		config:            cfg,
 		AuditEvent:        NewAuditEventClient(cfg),
+		Delivery:          NewDeliveryClient(cfg),
 		EmailVerification: NewEmailVerificationClient(cfg),
 		Group:             NewGroupClient(cfg),
 		Invitation:        NewInvitationClient(cfg),
 		Invoice:           NewInvoiceClient(cfg),
 		Membership:        NewMembershipClient(cfg),
 		Message:           NewMessageClient(cfg),
+		MessageTemplate:   NewMessageTemplateClient(cfg),
 		Organization:      NewOrganizationClient(cfg),
 		OutboxEmail:       NewOutboxEmailClient(cfg),
 		PasswordReset:     NewPasswordResetClient(cfg),
@@ -214,12 +224,14 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ctx:               ctx,
 		config:            cfg,
 		AuditEvent:        NewAuditEventClient(cfg),
+		Delivery:          NewDeliveryClient(cfg),
 		EmailVerification: NewEmailVerificationClient(cfg),
 		Group:             NewGroupClient(cfg),
 		Invitation:        NewInvitationClient(cfg),
 		Invoice:           NewInvoiceClient(cfg),
 		Membership:        NewMembershipClient(cfg),
 		Message:           NewMessageClient(cfg),
+		MessageTemplate:   NewMessageTemplateClient(cfg),
 		Organization:      NewOrganizationClient(cfg),
 		OutboxEmail:       NewOutboxEmailClient(cfg),
 		PasswordReset:     NewPasswordResetClient(cfg),
@@ -255,9 +267,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.AuditEvent, c.EmailVerification, c.Group, c.Invitation, c.Invoice,
-		c.Membership, c.Message, c.Organization, c.OutboxEmail, c.PasswordReset,
-		c.Role, c.Session, c.User,
+		c.AuditEvent, c.Delivery, c.EmailVerification, c.Group, c.Invitation, c.Invoice,
+		c.Membership, c.Message, c.MessageTemplate, c.Organization, c.OutboxEmail,
+		c.PasswordReset, c.Role, c.Session, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -267,9 +279,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.AuditEvent, c.EmailVerification, c.Group, c.Invitation, c.Invoice,
-		c.Membership, c.Message, c.Organization, c.OutboxEmail, c.PasswordReset,
-		c.Role, c.Session, c.User,
+		c.AuditEvent, c.Delivery, c.EmailVerification, c.Group, c.Invitation, c.Invoice,
+		c.Membership, c.Message, c.MessageTemplate, c.Organization, c.OutboxEmail,
+		c.PasswordReset, c.Role, c.Session, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -280,6 +292,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
 	case *AuditEventMutation:
 		return c.AuditEvent.mutate(ctx, m)
+	case *DeliveryMutation:
+		return c.Delivery.mutate(ctx, m)
 	case *EmailVerificationMutation:
 		return c.EmailVerification.mutate(ctx, m)
 	case *GroupMutation:
@@ -292,6 +306,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Membership.mutate(ctx, m)
 	case *MessageMutation:
 		return c.Message.mutate(ctx, m)
+	case *MessageTemplateMutation:
+		return c.MessageTemplate.mutate(ctx, m)
 	case *OrganizationMutation:
 		return c.Organization.mutate(ctx, m)
 	case *OutboxEmailMutation:
@@ -472,6 +488,188 @@ func (c *AuditEventClient) mutate(ctx context.Context, m *AuditEventMutation) (V
 		return (&AuditEventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown AuditEvent mutation op: %q", m.Op())
+	}
+}
+
+// DeliveryClient is a client for the Delivery schema.
+type DeliveryClient struct {
+	config
+}
+
+// NewDeliveryClient returns a client for the Delivery from the given config.
+func NewDeliveryClient(c config) *DeliveryClient {
+	return &DeliveryClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `delivery.Hooks(f(g(h())))`.
+func (c *DeliveryClient) Use(hooks ...Hook) {
+	c.hooks.Delivery = append(c.hooks.Delivery, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `delivery.Intercept(f(g(h())))`.
+func (c *DeliveryClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Delivery = append(c.inters.Delivery, interceptors...)
+}
+
+// Create returns a builder for creating a Delivery entity.
+func (c *DeliveryClient) Create() *DeliveryCreate {
+	mutation := newDeliveryMutation(c.config, OpCreate)
+	return &DeliveryCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Delivery entities.
+func (c *DeliveryClient) CreateBulk(builders ...*DeliveryCreate) *DeliveryCreateBulk {
+	return &DeliveryCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DeliveryClient) MapCreateBulk(slice any, setFunc func(*DeliveryCreate, int)) *DeliveryCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DeliveryCreateBulk{err: fmt.Errorf("calling to DeliveryClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DeliveryCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DeliveryCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Delivery.
+func (c *DeliveryClient) Update() *DeliveryUpdate {
+	mutation := newDeliveryMutation(c.config, OpUpdate)
+	return &DeliveryUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DeliveryClient) UpdateOne(_m *Delivery) *DeliveryUpdateOne {
+	mutation := newDeliveryMutation(c.config, OpUpdateOne, withDelivery(_m))
+	return &DeliveryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DeliveryClient) UpdateOneID(id pulid.ID) *DeliveryUpdateOne {
+	mutation := newDeliveryMutation(c.config, OpUpdateOne, withDeliveryID(id))
+	return &DeliveryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Delivery.
+func (c *DeliveryClient) Delete() *DeliveryDelete {
+	mutation := newDeliveryMutation(c.config, OpDelete)
+	return &DeliveryDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DeliveryClient) DeleteOne(_m *Delivery) *DeliveryDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DeliveryClient) DeleteOneID(id pulid.ID) *DeliveryDeleteOne {
+	builder := c.Delete().Where(delivery.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DeliveryDeleteOne{builder}
+}
+
+// Query returns a query builder for Delivery.
+func (c *DeliveryClient) Query() *DeliveryQuery {
+	return &DeliveryQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDelivery},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Delivery entity by its id.
+func (c *DeliveryClient) Get(ctx context.Context, id pulid.ID) (*Delivery, error) {
+	return c.Query().Where(delivery.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DeliveryClient) GetX(ctx context.Context, id pulid.ID) *Delivery {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryOrganization queries the organization edge of a Delivery.
+func (c *DeliveryClient) QueryOrganization(_m *Delivery) *OrganizationQuery {
+	query := (&OrganizationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(delivery.Table, delivery.FieldID, id),
+			sqlgraph.To(organization.Table, organization.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, delivery.OrganizationTable, delivery.OrganizationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryMessage queries the message edge of a Delivery.
+func (c *DeliveryClient) QueryMessage(_m *Delivery) *MessageQuery {
+	query := (&MessageClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(delivery.Table, delivery.FieldID, id),
+			sqlgraph.To(message.Table, message.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, delivery.MessageTable, delivery.MessageColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRecipient queries the recipient edge of a Delivery.
+func (c *DeliveryClient) QueryRecipient(_m *Delivery) *MembershipQuery {
+	query := (&MembershipClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(delivery.Table, delivery.FieldID, id),
+			sqlgraph.To(membership.Table, membership.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, delivery.RecipientTable, delivery.RecipientColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *DeliveryClient) Hooks() []Hook {
+	hooks := c.hooks.Delivery
+	return append(hooks[:len(hooks):len(hooks)], delivery.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *DeliveryClient) Interceptors() []Interceptor {
+	return c.inters.Delivery
+}
+
+func (c *DeliveryClient) mutate(ctx context.Context, m *DeliveryMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DeliveryCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DeliveryUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DeliveryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DeliveryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Delivery mutation op: %q", m.Op())
 	}
 }
 
@@ -1589,6 +1787,22 @@ func (c *MessageClient) QueryBcc(_m *Message) *MembershipQuery {
 	return query
 }
 
+// QueryDeliveries queries the deliveries edge of a Message.
+func (c *MessageClient) QueryDeliveries(_m *Message) *DeliveryQuery {
+	query := (&DeliveryClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(message.Table, message.FieldID, id),
+			sqlgraph.To(delivery.Table, delivery.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, message.DeliveriesTable, message.DeliveriesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *MessageClient) Hooks() []Hook {
 	hooks := c.hooks.Message
@@ -1612,6 +1826,156 @@ func (c *MessageClient) mutate(ctx context.Context, m *MessageMutation) (Value, 
 		return (&MessageDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Message mutation op: %q", m.Op())
+	}
+}
+
+// MessageTemplateClient is a client for the MessageTemplate schema.
+type MessageTemplateClient struct {
+	config
+}
+
+// NewMessageTemplateClient returns a client for the MessageTemplate from the given config.
+func NewMessageTemplateClient(c config) *MessageTemplateClient {
+	return &MessageTemplateClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `messagetemplate.Hooks(f(g(h())))`.
+func (c *MessageTemplateClient) Use(hooks ...Hook) {
+	c.hooks.MessageTemplate = append(c.hooks.MessageTemplate, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `messagetemplate.Intercept(f(g(h())))`.
+func (c *MessageTemplateClient) Intercept(interceptors ...Interceptor) {
+	c.inters.MessageTemplate = append(c.inters.MessageTemplate, interceptors...)
+}
+
+// Create returns a builder for creating a MessageTemplate entity.
+func (c *MessageTemplateClient) Create() *MessageTemplateCreate {
+	mutation := newMessageTemplateMutation(c.config, OpCreate)
+	return &MessageTemplateCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of MessageTemplate entities.
+func (c *MessageTemplateClient) CreateBulk(builders ...*MessageTemplateCreate) *MessageTemplateCreateBulk {
+	return &MessageTemplateCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MessageTemplateClient) MapCreateBulk(slice any, setFunc func(*MessageTemplateCreate, int)) *MessageTemplateCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MessageTemplateCreateBulk{err: fmt.Errorf("calling to MessageTemplateClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MessageTemplateCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MessageTemplateCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for MessageTemplate.
+func (c *MessageTemplateClient) Update() *MessageTemplateUpdate {
+	mutation := newMessageTemplateMutation(c.config, OpUpdate)
+	return &MessageTemplateUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MessageTemplateClient) UpdateOne(_m *MessageTemplate) *MessageTemplateUpdateOne {
+	mutation := newMessageTemplateMutation(c.config, OpUpdateOne, withMessageTemplate(_m))
+	return &MessageTemplateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MessageTemplateClient) UpdateOneID(id pulid.ID) *MessageTemplateUpdateOne {
+	mutation := newMessageTemplateMutation(c.config, OpUpdateOne, withMessageTemplateID(id))
+	return &MessageTemplateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for MessageTemplate.
+func (c *MessageTemplateClient) Delete() *MessageTemplateDelete {
+	mutation := newMessageTemplateMutation(c.config, OpDelete)
+	return &MessageTemplateDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MessageTemplateClient) DeleteOne(_m *MessageTemplate) *MessageTemplateDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MessageTemplateClient) DeleteOneID(id pulid.ID) *MessageTemplateDeleteOne {
+	builder := c.Delete().Where(messagetemplate.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MessageTemplateDeleteOne{builder}
+}
+
+// Query returns a query builder for MessageTemplate.
+func (c *MessageTemplateClient) Query() *MessageTemplateQuery {
+	return &MessageTemplateQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMessageTemplate},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a MessageTemplate entity by its id.
+func (c *MessageTemplateClient) Get(ctx context.Context, id pulid.ID) (*MessageTemplate, error) {
+	return c.Query().Where(messagetemplate.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MessageTemplateClient) GetX(ctx context.Context, id pulid.ID) *MessageTemplate {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryOrganization queries the organization edge of a MessageTemplate.
+func (c *MessageTemplateClient) QueryOrganization(_m *MessageTemplate) *OrganizationQuery {
+	query := (&OrganizationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(messagetemplate.Table, messagetemplate.FieldID, id),
+			sqlgraph.To(organization.Table, organization.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, messagetemplate.OrganizationTable, messagetemplate.OrganizationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *MessageTemplateClient) Hooks() []Hook {
+	hooks := c.hooks.MessageTemplate
+	return append(hooks[:len(hooks):len(hooks)], messagetemplate.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *MessageTemplateClient) Interceptors() []Interceptor {
+	return c.inters.MessageTemplate
+}
+
+func (c *MessageTemplateClient) mutate(ctx context.Context, m *MessageTemplateMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MessageTemplateCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MessageTemplateUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MessageTemplateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MessageTemplateDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown MessageTemplate mutation op: %q", m.Op())
 	}
 }
 
@@ -2486,12 +2850,14 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		AuditEvent, EmailVerification, Group, Invitation, Invoice, Membership, Message,
-		Organization, OutboxEmail, PasswordReset, Role, Session, User []ent.Hook
+		AuditEvent, Delivery, EmailVerification, Group, Invitation, Invoice, Membership,
+		Message, MessageTemplate, Organization, OutboxEmail, PasswordReset, Role,
+		Session, User []ent.Hook
 	}
 	inters struct {
-		AuditEvent, EmailVerification, Group, Invitation, Invoice, Membership, Message,
-		Organization, OutboxEmail, PasswordReset, Role, Session, User []ent.Interceptor
+		AuditEvent, Delivery, EmailVerification, Group, Invitation, Invoice, Membership,
+		Message, MessageTemplate, Organization, OutboxEmail, PasswordReset, Role,
+		Session, User []ent.Interceptor
 	}
 )
 

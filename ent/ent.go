@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"reflect"
 	"staffroom/ent/auditevent"
+	"staffroom/ent/delivery"
 	"staffroom/ent/emailverification"
 	"staffroom/ent/group"
 	"staffroom/ent/invitation"
 	"staffroom/ent/invoice"
 	"staffroom/ent/membership"
 	"staffroom/ent/message"
+	"staffroom/ent/messagetemplate"
 	"staffroom/ent/organization"
 	"staffroom/ent/outboxemail"
 	"staffroom/ent/passwordreset"
@@ -86,12 +88,14 @@ func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			auditevent.Table:        auditevent.ValidColumn,
+			delivery.Table:          delivery.ValidColumn,
 			emailverification.Table: emailverification.ValidColumn,
 			group.Table:             group.ValidColumn,
 			invitation.Table:        invitation.ValidColumn,
 			invoice.Table:           invoice.ValidColumn,
 			membership.Table:        membership.ValidColumn,
 			message.Table:           message.ValidColumn,
+			messagetemplate.Table:   messagetemplate.ValidColumn,
 			organization.Table:      organization.ValidColumn,
 			outboxemail.Table:       outboxemail.ValidColumn,
 			passwordreset.Table:     passwordreset.ValidColumn,

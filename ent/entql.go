@@ -4,12 +4,14 @@ package ent
 
 import (
 	"staffroom/ent/auditevent"
+	"staffroom/ent/delivery"
 	"staffroom/ent/emailverification"
 	"staffroom/ent/group"
 	"staffroom/ent/invitation"
 	"staffroom/ent/invoice"
 	"staffroom/ent/membership"
 	"staffroom/ent/message"
+	"staffroom/ent/messagetemplate"
 	"staffroom/ent/organization"
 	"staffroom/ent/outboxemail"
 	"staffroom/ent/passwordreset"
@@ -26,7 +28,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 13)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 15)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   auditevent.Table,
@@ -52,6 +54,31 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[1] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   delivery.Table,
+			Columns: delivery.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: delivery.FieldID,
+			},
+		},
+		Type: "Delivery",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			delivery.FieldCreatedAt:      {Type: field.TypeTime, Column: delivery.FieldCreatedAt},
+			delivery.FieldUpdatedAt:      {Type: field.TypeTime, Column: delivery.FieldUpdatedAt},
+			delivery.FieldOrganizationID: {Type: field.TypeString, Column: delivery.FieldOrganizationID},
+			delivery.FieldMessageID:      {Type: field.TypeString, Column: delivery.FieldMessageID},
+			delivery.FieldMembershipID:   {Type: field.TypeString, Column: delivery.FieldMembershipID},
+			delivery.FieldVia:            {Type: field.TypeEnum, Column: delivery.FieldVia},
+			delivery.FieldChannel:        {Type: field.TypeEnum, Column: delivery.FieldChannel},
+			delivery.FieldStatus:         {Type: field.TypeEnum, Column: delivery.FieldStatus},
+			delivery.FieldReason:         {Type: field.TypeString, Column: delivery.FieldReason},
+			delivery.FieldOutboxEmailID:  {Type: field.TypeString, Column: delivery.FieldOutboxEmailID},
+			delivery.FieldSentAt:         {Type: field.TypeTime, Column: delivery.FieldSentAt},
+			delivery.FieldDeliveredAt:    {Type: field.TypeTime, Column: delivery.FieldDeliveredAt},
+		},
+	}
+	graph.Nodes[2] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   emailverification.Table,
 			Columns: emailverification.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -72,7 +99,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			emailverification.FieldUsedAt:       {Type: field.TypeTime, Column: emailverification.FieldUsedAt},
 		},
 	}
-	graph.Nodes[2] = &sqlgraph.Node{
+	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   group.Table,
 			Columns: group.Columns,
@@ -91,7 +118,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			group.FieldDescription:    {Type: field.TypeString, Column: group.FieldDescription},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   invitation.Table,
 			Columns: invitation.Columns,
@@ -123,7 +150,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			invitation.FieldAcceptedAt:     {Type: field.TypeTime, Column: invitation.FieldAcceptedAt},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   invoice.Table,
 			Columns: invoice.Columns,
@@ -145,7 +172,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			invoice.FieldCreatedByID:    {Type: field.TypeString, Column: invoice.FieldCreatedByID},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   membership.Table,
 			Columns: membership.Columns,
@@ -174,7 +201,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			membership.FieldUnverifiedJoin: {Type: field.TypeBool, Column: membership.FieldUnverifiedJoin},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   message.Table,
 			Columns: message.Columns,
@@ -194,10 +221,31 @@ var schemaGraph = func() *sqlgraph.Schema {
 			message.FieldStatus:         {Type: field.TypeEnum, Column: message.FieldStatus},
 			message.FieldAuthorID:       {Type: field.TypeString, Column: message.FieldAuthorID},
 			message.FieldApprovedByID:   {Type: field.TypeString, Column: message.FieldApprovedByID},
+			message.FieldTemplateID:     {Type: field.TypeString, Column: message.FieldTemplateID},
 			message.FieldSentAt:         {Type: field.TypeTime, Column: message.FieldSentAt},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   messagetemplate.Table,
+			Columns: messagetemplate.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: messagetemplate.FieldID,
+			},
+		},
+		Type: "MessageTemplate",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			messagetemplate.FieldCreatedAt:      {Type: field.TypeTime, Column: messagetemplate.FieldCreatedAt},
+			messagetemplate.FieldUpdatedAt:      {Type: field.TypeTime, Column: messagetemplate.FieldUpdatedAt},
+			messagetemplate.FieldOrganizationID: {Type: field.TypeString, Column: messagetemplate.FieldOrganizationID},
+			messagetemplate.FieldName:           {Type: field.TypeString, Column: messagetemplate.FieldName},
+			messagetemplate.FieldChannel:        {Type: field.TypeEnum, Column: messagetemplate.FieldChannel},
+			messagetemplate.FieldSubject:        {Type: field.TypeString, Column: messagetemplate.FieldSubject},
+			messagetemplate.FieldBody:           {Type: field.TypeString, Column: messagetemplate.FieldBody},
+		},
+	}
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organization.Table,
 			Columns: organization.Columns,
@@ -226,7 +274,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organization.FieldLockVersion:          {Type: field.TypeInt, Column: organization.FieldLockVersion},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxemail.Table,
 			Columns: outboxemail.Columns,
@@ -238,6 +286,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 		Type: "OutboxEmail",
 		Fields: map[string]*sqlgraph.FieldSpec{
 			outboxemail.FieldOrganizationID: {Type: field.TypeString, Column: outboxemail.FieldOrganizationID},
+			outboxemail.FieldChannel:        {Type: field.TypeEnum, Column: outboxemail.FieldChannel},
 			outboxemail.FieldToAddress:      {Type: field.TypeString, Column: outboxemail.FieldToAddress},
 			outboxemail.FieldSubject:        {Type: field.TypeString, Column: outboxemail.FieldSubject},
 			outboxemail.FieldTextBody:       {Type: field.TypeString, Column: outboxemail.FieldTextBody},
@@ -251,7 +300,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxemail.FieldSentAt:         {Type: field.TypeTime, Column: outboxemail.FieldSentAt},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   passwordreset.Table,
 			Columns: passwordreset.Columns,
@@ -269,7 +318,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			passwordreset.FieldUsedAt:    {Type: field.TypeTime, Column: passwordreset.FieldUsedAt},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   role.Table,
 			Columns: role.Columns,
@@ -292,7 +341,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			role.FieldDefaultGroupScope: {Type: field.TypeEnum, Column: role.FieldDefaultGroupScope},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -316,7 +365,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:       {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -363,6 +412,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"AuditEvent",
+		"Membership",
+	)
+	graph.MustAddE(
+		"organization",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   delivery.OrganizationTable,
+			Columns: []string{delivery.OrganizationColumn},
+			Bidi:    false,
+		},
+		"Delivery",
+		"Organization",
+	)
+	graph.MustAddE(
+		"message",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   delivery.MessageTable,
+			Columns: []string{delivery.MessageColumn},
+			Bidi:    false,
+		},
+		"Delivery",
+		"Message",
+	)
+	graph.MustAddE(
+		"recipient",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   delivery.RecipientTable,
+			Columns: []string{delivery.RecipientColumn},
+			Bidi:    false,
+		},
+		"Delivery",
 		"Membership",
 	)
 	graph.MustAddE(
@@ -618,6 +703,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Membership",
 	)
 	graph.MustAddE(
+		"deliveries",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   message.DeliveriesTable,
+			Columns: []string{message.DeliveriesColumn},
+			Bidi:    false,
+		},
+		"Message",
+		"Delivery",
+	)
+	graph.MustAddE(
+		"organization",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   messagetemplate.OrganizationTable,
+			Columns: []string{messagetemplate.OrganizationColumn},
+			Bidi:    false,
+		},
+		"MessageTemplate",
+		"Organization",
+	)
+	graph.MustAddE(
 		"organization",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -793,6 +902,148 @@ func (f *AuditEventFilter) WhereHasActorWith(preds ...predicate.Membership) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *DeliveryQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the DeliveryQuery builder.
+func (_q *DeliveryQuery) Filter() *DeliveryFilter {
+	return &DeliveryFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *DeliveryMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the DeliveryMutation builder.
+func (m *DeliveryMutation) Filter() *DeliveryFilter {
+	return &DeliveryFilter{config: m.config, predicateAdder: m}
+}
+
+// DeliveryFilter provides a generic filtering capability at runtime for DeliveryQuery.
+type DeliveryFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *DeliveryFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *DeliveryFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(delivery.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *DeliveryFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(delivery.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *DeliveryFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(delivery.FieldUpdatedAt))
+}
+
+// WhereOrganizationID applies the entql string predicate on the organization_id field.
+func (f *DeliveryFilter) WhereOrganizationID(p entql.StringP) {
+	f.Where(p.Field(delivery.FieldOrganizationID))
+}
+
+// WhereMessageID applies the entql string predicate on the message_id field.
+func (f *DeliveryFilter) WhereMessageID(p entql.StringP) {
+	f.Where(p.Field(delivery.FieldMessageID))
+}
+
+// WhereMembershipID applies the entql string predicate on the membership_id field.
+func (f *DeliveryFilter) WhereMembershipID(p entql.StringP) {
+	f.Where(p.Field(delivery.FieldMembershipID))
+}
+
+// WhereVia applies the entql string predicate on the via field.
+func (f *DeliveryFilter) WhereVia(p entql.StringP) {
+	f.Where(p.Field(delivery.FieldVia))
+}
+
+// WhereChannel applies the entql string predicate on the channel field.
+func (f *DeliveryFilter) WhereChannel(p entql.StringP) {
+	f.Where(p.Field(delivery.FieldChannel))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *DeliveryFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(delivery.FieldStatus))
+}
+
+// WhereReason applies the entql string predicate on the reason field.
+func (f *DeliveryFilter) WhereReason(p entql.StringP) {
+	f.Where(p.Field(delivery.FieldReason))
+}
+
+// WhereOutboxEmailID applies the entql string predicate on the outbox_email_id field.
+func (f *DeliveryFilter) WhereOutboxEmailID(p entql.StringP) {
+	f.Where(p.Field(delivery.FieldOutboxEmailID))
+}
+
+// WhereSentAt applies the entql time.Time predicate on the sent_at field.
+func (f *DeliveryFilter) WhereSentAt(p entql.TimeP) {
+	f.Where(p.Field(delivery.FieldSentAt))
+}
+
+// WhereDeliveredAt applies the entql time.Time predicate on the delivered_at field.
+func (f *DeliveryFilter) WhereDeliveredAt(p entql.TimeP) {
+	f.Where(p.Field(delivery.FieldDeliveredAt))
+}
+
+// WhereHasOrganization applies a predicate to check if query has an edge organization.
+func (f *DeliveryFilter) WhereHasOrganization() {
+	f.Where(entql.HasEdge("organization"))
+}
+
+// WhereHasOrganizationWith applies a predicate to check if query has an edge organization with a given conditions (other predicates).
+func (f *DeliveryFilter) WhereHasOrganizationWith(preds ...predicate.Organization) {
+	f.Where(entql.HasEdgeWith("organization", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasMessage applies a predicate to check if query has an edge message.
+func (f *DeliveryFilter) WhereHasMessage() {
+	f.Where(entql.HasEdge("message"))
+}
+
+// WhereHasMessageWith applies a predicate to check if query has an edge message with a given conditions (other predicates).
+func (f *DeliveryFilter) WhereHasMessageWith(preds ...predicate.Message) {
+	f.Where(entql.HasEdgeWith("message", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRecipient applies a predicate to check if query has an edge recipient.
+func (f *DeliveryFilter) WhereHasRecipient() {
+	f.Where(entql.HasEdge("recipient"))
+}
+
+// WhereHasRecipientWith applies a predicate to check if query has an edge recipient with a given conditions (other predicates).
+func (f *DeliveryFilter) WhereHasRecipientWith(preds ...predicate.Membership) {
+	f.Where(entql.HasEdgeWith("recipient", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *EmailVerificationQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -821,7 +1072,7 @@ type EmailVerificationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EmailVerificationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -906,7 +1157,7 @@ type GroupFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *GroupFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1018,7 +1269,7 @@ type InvitationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InvitationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1195,7 +1446,7 @@ type InvoiceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InvoiceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1294,7 +1545,7 @@ type MembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1512,7 +1763,7 @@ type MessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1566,6 +1817,11 @@ func (f *MessageFilter) WhereAuthorID(p entql.StringP) {
 // WhereApprovedByID applies the entql string predicate on the approved_by_id field.
 func (f *MessageFilter) WhereApprovedByID(p entql.StringP) {
 	f.Where(p.Field(message.FieldApprovedByID))
+}
+
+// WhereTemplateID applies the entql string predicate on the template_id field.
+func (f *MessageFilter) WhereTemplateID(p entql.StringP) {
+	f.Where(p.Field(message.FieldTemplateID))
 }
 
 // WhereSentAt applies the entql time.Time predicate on the sent_at field.
@@ -1671,6 +1927,109 @@ func (f *MessageFilter) WhereHasBccWith(preds ...predicate.Membership) {
 	})))
 }
 
+// WhereHasDeliveries applies a predicate to check if query has an edge deliveries.
+func (f *MessageFilter) WhereHasDeliveries() {
+	f.Where(entql.HasEdge("deliveries"))
+}
+
+// WhereHasDeliveriesWith applies a predicate to check if query has an edge deliveries with a given conditions (other predicates).
+func (f *MessageFilter) WhereHasDeliveriesWith(preds ...predicate.Delivery) {
+	f.Where(entql.HasEdgeWith("deliveries", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *MessageTemplateQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the MessageTemplateQuery builder.
+func (_q *MessageTemplateQuery) Filter() *MessageTemplateFilter {
+	return &MessageTemplateFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *MessageTemplateMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the MessageTemplateMutation builder.
+func (m *MessageTemplateMutation) Filter() *MessageTemplateFilter {
+	return &MessageTemplateFilter{config: m.config, predicateAdder: m}
+}
+
+// MessageTemplateFilter provides a generic filtering capability at runtime for MessageTemplateQuery.
+type MessageTemplateFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *MessageTemplateFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *MessageTemplateFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(messagetemplate.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *MessageTemplateFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(messagetemplate.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *MessageTemplateFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(messagetemplate.FieldUpdatedAt))
+}
+
+// WhereOrganizationID applies the entql string predicate on the organization_id field.
+func (f *MessageTemplateFilter) WhereOrganizationID(p entql.StringP) {
+	f.Where(p.Field(messagetemplate.FieldOrganizationID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *MessageTemplateFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(messagetemplate.FieldName))
+}
+
+// WhereChannel applies the entql string predicate on the channel field.
+func (f *MessageTemplateFilter) WhereChannel(p entql.StringP) {
+	f.Where(p.Field(messagetemplate.FieldChannel))
+}
+
+// WhereSubject applies the entql string predicate on the subject field.
+func (f *MessageTemplateFilter) WhereSubject(p entql.StringP) {
+	f.Where(p.Field(messagetemplate.FieldSubject))
+}
+
+// WhereBody applies the entql string predicate on the body field.
+func (f *MessageTemplateFilter) WhereBody(p entql.StringP) {
+	f.Where(p.Field(messagetemplate.FieldBody))
+}
+
+// WhereHasOrganization applies a predicate to check if query has an edge organization.
+func (f *MessageTemplateFilter) WhereHasOrganization() {
+	f.Where(entql.HasEdge("organization"))
+}
+
+// WhereHasOrganizationWith applies a predicate to check if query has an edge organization with a given conditions (other predicates).
+func (f *MessageTemplateFilter) WhereHasOrganizationWith(preds ...predicate.Organization) {
+	f.Where(entql.HasEdgeWith("organization", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *OrganizationQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -1700,7 +2059,7 @@ type OrganizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1820,7 +2179,7 @@ type OutboxEmailFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxEmailFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1834,6 +2193,11 @@ func (f *OutboxEmailFilter) WhereID(p entql.StringP) {
 // WhereOrganizationID applies the entql string predicate on the organization_id field.
 func (f *OutboxEmailFilter) WhereOrganizationID(p entql.StringP) {
 	f.Where(p.Field(outboxemail.FieldOrganizationID))
+}
+
+// WhereChannel applies the entql string predicate on the channel field.
+func (f *OutboxEmailFilter) WhereChannel(p entql.StringP) {
+	f.Where(p.Field(outboxemail.FieldChannel))
 }
 
 // WhereToAddress applies the entql string predicate on the to_address field.
@@ -1920,7 +2284,7 @@ type PasswordResetFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PasswordResetFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1985,7 +2349,7 @@ type RoleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RoleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2089,7 +2453,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2198,7 +2562,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

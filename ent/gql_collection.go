@@ -5,11 +5,13 @@ package ent
 import (
 	"context"
 	"staffroom/ent/auditevent"
+	"staffroom/ent/delivery"
 	"staffroom/ent/group"
 	"staffroom/ent/invitation"
 	"staffroom/ent/invoice"
 	"staffroom/ent/membership"
 	"staffroom/ent/message"
+	"staffroom/ent/messagetemplate"
 	"staffroom/ent/organization"
 	"staffroom/ent/role"
 	"staffroom/ent/user"
@@ -153,6 +155,138 @@ func newAuditEventPaginateArgs(rv map[string]any) *auditeventPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*AuditEventWhereInput); ok {
 		args.opts = append(args.opts, WithAuditEventFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *DeliveryQuery) CollectFields(ctx context.Context, satisfies ...string) (*DeliveryQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *DeliveryQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(delivery.Columns))
+		selectedFields = []string{delivery.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "organization":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&OrganizationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, organizationImplementors)...); err != nil {
+				return err
+			}
+			_q.withOrganization = query
+			if _, ok := fieldSeen[delivery.FieldOrganizationID]; !ok {
+				selectedFields = append(selectedFields, delivery.FieldOrganizationID)
+				fieldSeen[delivery.FieldOrganizationID] = struct{}{}
+			}
+
+		case "recipient":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&MembershipClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, membershipImplementors)...); err != nil {
+				return err
+			}
+			_q.withRecipient = query
+			if _, ok := fieldSeen[delivery.FieldMembershipID]; !ok {
+				selectedFields = append(selectedFields, delivery.FieldMembershipID)
+				fieldSeen[delivery.FieldMembershipID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[delivery.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, delivery.FieldCreatedAt)
+				fieldSeen[delivery.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[delivery.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, delivery.FieldUpdatedAt)
+				fieldSeen[delivery.FieldUpdatedAt] = struct{}{}
+			}
+		case "via":
+			if _, ok := fieldSeen[delivery.FieldVia]; !ok {
+				selectedFields = append(selectedFields, delivery.FieldVia)
+				fieldSeen[delivery.FieldVia] = struct{}{}
+			}
+		case "channel":
+			if _, ok := fieldSeen[delivery.FieldChannel]; !ok {
+				selectedFields = append(selectedFields, delivery.FieldChannel)
+				fieldSeen[delivery.FieldChannel] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[delivery.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, delivery.FieldStatus)
+				fieldSeen[delivery.FieldStatus] = struct{}{}
+			}
+		case "reason":
+			if _, ok := fieldSeen[delivery.FieldReason]; !ok {
+				selectedFields = append(selectedFields, delivery.FieldReason)
+				fieldSeen[delivery.FieldReason] = struct{}{}
+			}
+		case "sentAt":
+			if _, ok := fieldSeen[delivery.FieldSentAt]; !ok {
+				selectedFields = append(selectedFields, delivery.FieldSentAt)
+				fieldSeen[delivery.FieldSentAt] = struct{}{}
+			}
+		case "deliveredAt":
+			if _, ok := fieldSeen[delivery.FieldDeliveredAt]; !ok {
+				selectedFields = append(selectedFields, delivery.FieldDeliveredAt)
+				fieldSeen[delivery.FieldDeliveredAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type deliveryPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []DeliveryPaginateOption
+}
+
+func newDeliveryPaginateArgs(rv map[string]any) *deliveryPaginateArgs {
+	args := &deliveryPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[whereField].(*DeliveryWhereInput); ok {
+		args.opts = append(args.opts, WithDeliveryFilter(v.Filter))
 	}
 	return args
 }
@@ -985,6 +1119,135 @@ func newMessagePaginateArgs(rv map[string]any) *messagePaginateArgs {
 	}
 	if v, ok := rv[whereField].(*MessageWhereInput); ok {
 		args.opts = append(args.opts, WithMessageFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *MessageTemplateQuery) CollectFields(ctx context.Context, satisfies ...string) (*MessageTemplateQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *MessageTemplateQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(messagetemplate.Columns))
+		selectedFields = []string{messagetemplate.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "organization":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&OrganizationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, organizationImplementors)...); err != nil {
+				return err
+			}
+			_q.withOrganization = query
+			if _, ok := fieldSeen[messagetemplate.FieldOrganizationID]; !ok {
+				selectedFields = append(selectedFields, messagetemplate.FieldOrganizationID)
+				fieldSeen[messagetemplate.FieldOrganizationID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[messagetemplate.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, messagetemplate.FieldCreatedAt)
+				fieldSeen[messagetemplate.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[messagetemplate.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, messagetemplate.FieldUpdatedAt)
+				fieldSeen[messagetemplate.FieldUpdatedAt] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[messagetemplate.FieldName]; !ok {
+				selectedFields = append(selectedFields, messagetemplate.FieldName)
+				fieldSeen[messagetemplate.FieldName] = struct{}{}
+			}
+		case "channel":
+			if _, ok := fieldSeen[messagetemplate.FieldChannel]; !ok {
+				selectedFields = append(selectedFields, messagetemplate.FieldChannel)
+				fieldSeen[messagetemplate.FieldChannel] = struct{}{}
+			}
+		case "subject":
+			if _, ok := fieldSeen[messagetemplate.FieldSubject]; !ok {
+				selectedFields = append(selectedFields, messagetemplate.FieldSubject)
+				fieldSeen[messagetemplate.FieldSubject] = struct{}{}
+			}
+		case "body":
+			if _, ok := fieldSeen[messagetemplate.FieldBody]; !ok {
+				selectedFields = append(selectedFields, messagetemplate.FieldBody)
+				fieldSeen[messagetemplate.FieldBody] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type messagetemplatePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []MessageTemplatePaginateOption
+}
+
+func newMessageTemplatePaginateArgs(rv map[string]any) *messagetemplatePaginateArgs {
+	args := &messagetemplatePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &MessageTemplateOrder{Field: &MessageTemplateOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithMessageTemplateOrder(order))
+			}
+		case *MessageTemplateOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithMessageTemplateOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*MessageTemplateWhereInput); ok {
+		args.opts = append(args.opts, WithMessageTemplateFilter(v.Filter))
 	}
 	return args
 }

@@ -24,6 +24,22 @@ func (_m *AuditEvent) Actor(ctx context.Context) (*Membership, error) {
 	return result, MaskNotFound(err)
 }
 
+func (_m *Delivery) Organization(ctx context.Context) (*Organization, error) {
+	result, err := _m.Edges.OrganizationOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryOrganization().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Delivery) Recipient(ctx context.Context) (*Membership, error) {
+	result, err := _m.Edges.RecipientOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryRecipient().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *Group) Organization(ctx context.Context) (*Organization, error) {
 	result, err := _m.Edges.OrganizationOrErr()
 	if IsNotLoaded(err) {
@@ -148,6 +164,14 @@ func (_m *Message) Recipients(ctx context.Context) (result []*Membership, err er
 	}
 	if IsNotLoaded(err) {
 		result, err = _m.QueryRecipients().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *MessageTemplate) Organization(ctx context.Context) (*Organization, error) {
+	result, err := _m.Edges.OrganizationOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryOrganization().Only(ctx)
 	}
 	return result, err
 }

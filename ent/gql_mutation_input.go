@@ -4,6 +4,7 @@ package ent
 
 import (
 	"staffroom/ent/group"
+	"staffroom/ent/messagetemplate"
 )
 
 // CreateGroupInput represents a mutation input for creating groups.
@@ -80,6 +81,68 @@ func (i *CreateInvoiceInput) Mutate(m *InvoiceMutation) {
 
 // SetInput applies the change-set in the CreateInvoiceInput on the InvoiceCreate builder.
 func (c *InvoiceCreate) SetInput(i CreateInvoiceInput) *InvoiceCreate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// CreateMessageTemplateInput represents a mutation input for creating messagetemplates.
+type CreateMessageTemplateInput struct {
+	Name    string
+	Channel *messagetemplate.Channel
+	Subject *string
+	Body    string
+}
+
+// Mutate applies the CreateMessageTemplateInput on the MessageTemplateMutation builder.
+func (i *CreateMessageTemplateInput) Mutate(m *MessageTemplateMutation) {
+	m.SetName(i.Name)
+	if v := i.Channel; v != nil {
+		m.SetChannel(*v)
+	}
+	if v := i.Subject; v != nil {
+		m.SetSubject(*v)
+	}
+	m.SetBody(i.Body)
+}
+
+// SetInput applies the change-set in the CreateMessageTemplateInput on the MessageTemplateCreate builder.
+func (c *MessageTemplateCreate) SetInput(i CreateMessageTemplateInput) *MessageTemplateCreate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// UpdateMessageTemplateInput represents a mutation input for updating messagetemplates.
+type UpdateMessageTemplateInput struct {
+	Name    *string
+	Channel *messagetemplate.Channel
+	Subject *string
+	Body    *string
+}
+
+// Mutate applies the UpdateMessageTemplateInput on the MessageTemplateMutation builder.
+func (i *UpdateMessageTemplateInput) Mutate(m *MessageTemplateMutation) {
+	if v := i.Name; v != nil {
+		m.SetName(*v)
+	}
+	if v := i.Channel; v != nil {
+		m.SetChannel(*v)
+	}
+	if v := i.Subject; v != nil {
+		m.SetSubject(*v)
+	}
+	if v := i.Body; v != nil {
+		m.SetBody(*v)
+	}
+}
+
+// SetInput applies the change-set in the UpdateMessageTemplateInput on the MessageTemplateUpdate builder.
+func (c *MessageTemplateUpdate) SetInput(i UpdateMessageTemplateInput) *MessageTemplateUpdate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// SetInput applies the change-set in the UpdateMessageTemplateInput on the MessageTemplateUpdateOne builder.
+func (c *MessageTemplateUpdateOne) SetInput(i UpdateMessageTemplateInput) *MessageTemplateUpdateOne {
 	i.Mutate(c.Mutation())
 	return c
 }

@@ -38,6 +38,8 @@ type Message struct {
 	AuthorID pulid.ID `json:"author_id,omitempty"`
 	// ApprovedByID holds the value of the "approved_by_id" field.
 	ApprovedByID pulid.ID `json:"approved_by_id,omitempty"`
+	// TemplateID holds the value of the "template_id" field.
+	TemplateID pulid.ID `json:"template_id,omitempty"`
 	// SentAt holds the value of the "sent_at" field.
 	SentAt *time.Time `json:"sent_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -62,9 +64,11 @@ type MessageEdges struct {
 	Cc []*Membership `json:"cc,omitempty"`
 	// Bcc holds the value of the bcc edge.
 	Bcc []*Membership `json:"bcc,omitempty"`
+	// Deliveries holds the value of the deliveries edge.
+	Deliveries []*Delivery `json:"deliveries,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [7]bool
+	loadedTypes [8]bool
 	// totalCount holds the count of the edges above.
 	totalCount [4]map[string]int
 
@@ -72,6 +76,7 @@ type MessageEdges struct {
 	namedRecipients map[string][]*Membership
 	namedCc         map[string][]*Membership
 	namedBcc        map[string][]*Membership
+	namedDeliveries map[string][]*Delivery
 }
 
 // OrganizationOrErr returns the Organization value or an error if the edge
@@ -143,12 +148,21 @@ func (e MessageEdges) BccOrErr() ([]*Membership, error) {
 	return nil, &NotLoadedError{edge: "bcc"}
 }
 
+// DeliveriesOrErr returns the Deliveries value or an error if the edge
+// was not loaded in eager-loading.
+func (e MessageEdges) DeliveriesOrErr() ([]*Delivery, error) {
+	if e.loadedTypes[7] {
+		return e.Deliveries, nil
+	}
+	return nil, &NotLoadedError{edge: "deliveries"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Message) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case message.FieldID, message.FieldOrganizationID, message.FieldAuthorID, message.FieldApprovedByID:
+		case message.FieldID, message.FieldOrganizationID, message.FieldAuthorID, message.FieldApprovedByID, message.FieldTemplateID:
 			values[i] = new(pulid.ID)
 		case message.FieldChannel, message.FieldSubject, message.FieldBody, message.FieldStatus:
 			values[i] = new(sql.NullString)
@@ -229,6 +243,12 @@ func (_m *Message) assignValues(columns []string, values []any) error {
 			} else if value != nil {
 				_m.ApprovedByID = *value
 			}
+		case message.FieldTemplateID:
+			if value, ok := values[i].(*pulid.ID); !ok {
+				return fmt.Errorf("unexpected type %T for field template_id", values[i])
+			} else if value != nil {
+				_m.TemplateID = *value
+			}
 		case message.FieldSentAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field sent_at", values[i])
@@ -284,6 +304,11 @@ func (_m *Message) QueryBcc() *MembershipQuery {
 	return NewMessageClient(_m.config).QueryBcc(_m)
 }
 
+// QueryDeliveries queries the "deliveries" edge of the Message entity.
+func (_m *Message) QueryDeliveries() *DeliveryQuery {
+	return NewMessageClient(_m.config).QueryDeliveries(_m)
+}
+
 // Update returns a builder for updating this Message.
 // Note that you need to call Message.Unwrap() before calling this method if this Message
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -333,6 +358,9 @@ func (_m *Message) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("approved_by_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.ApprovedByID))
+	builder.WriteString(", ")
+	builder.WriteString("template_id=")
+	builder.WriteString(fmt.Sprintf("%v", _m.TemplateID))
 	builder.WriteString(", ")
 	if v := _m.SentAt; v != nil {
 		builder.WriteString("sent_at=")
@@ -435,6 +463,30 @@ func (_m *Message) appendNamedBcc(name string, edges ...*Membership) {
 		_m.Edges.namedBcc[name] = []*Membership{}
 	} else {
 		_m.Edges.namedBcc[name] = append(_m.Edges.namedBcc[name], edges...)
+	}
+}
+
+// NamedDeliveries returns the Deliveries named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Message) NamedDeliveries(name string) ([]*Delivery, error) {
+	if _m.Edges.namedDeliveries == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedDeliveries[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Message) appendNamedDeliveries(name string, edges ...*Delivery) {
+	if _m.Edges.namedDeliveries == nil {
+		_m.Edges.namedDeliveries = make(map[string][]*Delivery)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedDeliveries[name] = []*Delivery{}
+	} else {
+		_m.Edges.namedDeliveries[name] = append(_m.Edges.namedDeliveries[name], edges...)
 	}
 }
 

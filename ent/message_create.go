@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"staffroom/ent/delivery"
 	"staffroom/ent/group"
 	"staffroom/ent/membership"
 	"staffroom/ent/message"
@@ -129,6 +130,20 @@ func (_c *MessageCreate) SetNillableApprovedByID(v *pulid.ID) *MessageCreate {
 	return _c
 }
 
+// SetTemplateID sets the "template_id" field.
+func (_c *MessageCreate) SetTemplateID(v pulid.ID) *MessageCreate {
+	_c.mutation.SetTemplateID(v)
+	return _c
+}
+
+// SetNillableTemplateID sets the "template_id" field if the given value is not nil.
+func (_c *MessageCreate) SetNillableTemplateID(v *pulid.ID) *MessageCreate {
+	if v != nil {
+		_c.SetTemplateID(*v)
+	}
+	return _c
+}
+
 // SetSentAt sets the "sent_at" field.
 func (_c *MessageCreate) SetSentAt(v time.Time) *MessageCreate {
 	_c.mutation.SetSentAt(v)
@@ -230,6 +245,21 @@ func (_c *MessageCreate) AddBcc(v ...*Membership) *MessageCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddBccIDs(ids...)
+}
+
+// AddDeliveryIDs adds the "deliveries" edge to the Delivery entity by IDs.
+func (_c *MessageCreate) AddDeliveryIDs(ids ...pulid.ID) *MessageCreate {
+	_c.mutation.AddDeliveryIDs(ids...)
+	return _c
+}
+
+// AddDeliveries adds the "deliveries" edges to the Delivery entity.
+func (_c *MessageCreate) AddDeliveries(v ...*Delivery) *MessageCreate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddDeliveryIDs(ids...)
 }
 
 // Mutation returns the MessageMutation object of the builder.
@@ -407,6 +437,10 @@ func (_c *MessageCreate) createSpec() (*Message, *sqlgraph.CreateSpec) {
 		_spec.SetField(message.FieldStatus, field.TypeEnum, value)
 		_node.Status = value
 	}
+	if value, ok := _c.mutation.TemplateID(); ok {
+		_spec.SetField(message.FieldTemplateID, field.TypeString, value)
+		_node.TemplateID = value
+	}
 	if value, ok := _c.mutation.SentAt(); ok {
 		_spec.SetField(message.FieldSentAt, field.TypeTime, value)
 		_node.SentAt = &value
@@ -519,6 +553,22 @@ func (_c *MessageCreate) createSpec() (*Message, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(membership.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DeliveriesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   message.DeliveriesTable,
+			Columns: []string{message.DeliveriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(delivery.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {
@@ -699,6 +749,9 @@ func (u *MessageUpsertOne) UpdateNewValues() *MessageUpsertOne {
 		}
 		if _, exists := u.create.mutation.AuthorID(); exists {
 			s.SetIgnore(message.FieldAuthorID)
+		}
+		if _, exists := u.create.mutation.TemplateID(); exists {
+			s.SetIgnore(message.FieldTemplateID)
 		}
 	}))
 	return u
@@ -1034,6 +1087,9 @@ func (u *MessageUpsertBulk) UpdateNewValues() *MessageUpsertBulk {
 			}
 			if _, exists := b.mutation.AuthorID(); exists {
 				s.SetIgnore(message.FieldAuthorID)
+			}
+			if _, exists := b.mutation.TemplateID(); exists {
+				s.SetIgnore(message.FieldTemplateID)
 			}
 		}
 	}))

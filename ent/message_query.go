@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"staffroom/ent/delivery"
 	"staffroom/ent/group"
 	"staffroom/ent/membership"
 	"staffroom/ent/message"
@@ -36,12 +37,14 @@ type MessageQuery struct {
 	withRecipients      *MembershipQuery
 	withCc              *MembershipQuery
 	withBcc             *MembershipQuery
+	withDeliveries      *DeliveryQuery
 	loadTotal           []func(context.Context, []*Message) error
 	modifiers           []func(*sql.Selector)
 	withNamedGroups     map[string]*GroupQuery
 	withNamedRecipients map[string]*MembershipQuery
 	withNamedCc         map[string]*MembershipQuery
 	withNamedBcc        map[string]*MembershipQuery
+	withNamedDeliveries map[string]*DeliveryQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -225,6 +228,28 @@ func (_q *MessageQuery) QueryBcc() *MembershipQuery {
 			sqlgraph.From(message.Table, message.FieldID, selector),
 			sqlgraph.To(membership.Table, membership.FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, false, message.BccTable, message.BccPrimaryKey...),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryDeliveries chains the current query on the "deliveries" edge.
+func (_q *MessageQuery) QueryDeliveries() *DeliveryQuery {
+	query := (&DeliveryClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(message.Table, message.FieldID, selector),
+			sqlgraph.To(delivery.Table, delivery.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, message.DeliveriesTable, message.DeliveriesColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -431,6 +456,7 @@ func (_q *MessageQuery) Clone() *MessageQuery {
 		withRecipients:   _q.withRecipients.Clone(),
 		withCc:           _q.withCc.Clone(),
 		withBcc:          _q.withBcc.Clone(),
+		withDeliveries:   _q.withDeliveries.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -512,6 +538,17 @@ func (_q *MessageQuery) WithBcc(opts ...func(*MembershipQuery)) *MessageQuery {
 		opt(query)
 	}
 	_q.withBcc = query
+	return _q
+}
+
+// WithDeliveries tells the query-builder to eager-load the nodes that are connected to
+// the "deliveries" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *MessageQuery) WithDeliveries(opts ...func(*DeliveryQuery)) *MessageQuery {
+	query := (&DeliveryClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withDeliveries = query
 	return _q
 }
 
@@ -599,7 +636,7 @@ func (_q *MessageQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Mess
 	var (
 		nodes       = []*Message{}
 		_spec       = _q.querySpec()
-		loadedTypes = [7]bool{
+		loadedTypes = [8]bool{
 			_q.withOrganization != nil,
 			_q.withAuthor != nil,
 			_q.withApprovedBy != nil,
@@ -607,6 +644,7 @@ func (_q *MessageQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Mess
 			_q.withRecipients != nil,
 			_q.withCc != nil,
 			_q.withBcc != nil,
+			_q.withDeliveries != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -676,6 +714,13 @@ func (_q *MessageQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Mess
 			return nil, err
 		}
 	}
+	if query := _q.withDeliveries; query != nil {
+		if err := _q.loadDeliveries(ctx, query, nodes,
+			func(n *Message) { n.Edges.Deliveries = []*Delivery{} },
+			func(n *Message, e *Delivery) { n.Edges.Deliveries = append(n.Edges.Deliveries, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedGroups {
 		if err := _q.loadGroups(ctx, query, nodes,
 			func(n *Message) { n.appendNamedGroups(name) },
@@ -701,6 +746,13 @@ func (_q *MessageQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Mess
 		if err := _q.loadBcc(ctx, query, nodes,
 			func(n *Message) { n.appendNamedBcc(name) },
 			func(n *Message, e *Membership) { n.appendNamedBcc(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedDeliveries {
+		if err := _q.loadDeliveries(ctx, query, nodes,
+			func(n *Message) { n.appendNamedDeliveries(name) },
+			func(n *Message, e *Delivery) { n.appendNamedDeliveries(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1043,6 +1095,36 @@ func (_q *MessageQuery) loadBcc(ctx context.Context, query *MembershipQuery, nod
 	}
 	return nil
 }
+func (_q *MessageQuery) loadDeliveries(ctx context.Context, query *DeliveryQuery, nodes []*Message, init func(*Message), assign func(*Message, *Delivery)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*Message)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(delivery.FieldMessageID)
+	}
+	query.Where(predicate.Delivery(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(message.DeliveriesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.MessageID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "message_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *MessageQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -1225,6 +1307,20 @@ func (_q *MessageQuery) WithNamedBcc(name string, opts ...func(*MembershipQuery)
 		_q.withNamedBcc = make(map[string]*MembershipQuery)
 	}
 	_q.withNamedBcc[name] = query
+	return _q
+}
+
+// WithNamedDeliveries tells the query-builder to eager-load the nodes that are connected to the "deliveries"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *MessageQuery) WithNamedDeliveries(name string, opts ...func(*DeliveryQuery)) *MessageQuery {
+	query := (&DeliveryClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedDeliveries == nil {
+		_q.withNamedDeliveries = make(map[string]*DeliveryQuery)
+	}
+	_q.withNamedDeliveries[name] = query
 	return _q
 }
 

@@ -20,6 +20,8 @@ type OutboxEmail struct {
 	ID pulid.ID `json:"id,omitempty"`
 	// OrganizationID holds the value of the "organization_id" field.
 	OrganizationID pulid.ID `json:"organization_id,omitempty"`
+	// Channel holds the value of the "channel" field.
+	Channel outboxemail.Channel `json:"channel,omitempty"`
 	// ToAddress holds the value of the "to_address" field.
 	ToAddress string `json:"to_address,omitempty"`
 	// Subject holds the value of the "subject" field.
@@ -54,7 +56,7 @@ func (*OutboxEmail) scanValues(columns []string) ([]any, error) {
 			values[i] = new(pulid.ID)
 		case outboxemail.FieldAttempts:
 			values[i] = new(sql.NullInt64)
-		case outboxemail.FieldToAddress, outboxemail.FieldSubject, outboxemail.FieldTextBody, outboxemail.FieldHTMLBody, outboxemail.FieldSubjectID, outboxemail.FieldStatus, outboxemail.FieldLastError:
+		case outboxemail.FieldChannel, outboxemail.FieldToAddress, outboxemail.FieldSubject, outboxemail.FieldTextBody, outboxemail.FieldHTMLBody, outboxemail.FieldSubjectID, outboxemail.FieldStatus, outboxemail.FieldLastError:
 			values[i] = new(sql.NullString)
 		case outboxemail.FieldNextAttemptAt, outboxemail.FieldCreatedAt, outboxemail.FieldSentAt:
 			values[i] = new(sql.NullTime)
@@ -84,6 +86,12 @@ func (_m *OutboxEmail) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field organization_id", values[i])
 			} else if value != nil {
 				_m.OrganizationID = *value
+			}
+		case outboxemail.FieldChannel:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field channel", values[i])
+			} else if value.Valid {
+				_m.Channel = outboxemail.Channel(value.String)
 			}
 		case outboxemail.FieldToAddress:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -190,6 +198,9 @@ func (_m *OutboxEmail) String() string {
 	builder.WriteString(fmt.Sprintf("id=%v, ", _m.ID))
 	builder.WriteString("organization_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.OrganizationID))
+	builder.WriteString(", ")
+	builder.WriteString("channel=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Channel))
 	builder.WriteString(", ")
 	builder.WriteString("to_address=")
 	builder.WriteString(_m.ToAddress)

@@ -38,6 +38,20 @@ func (_c *OutboxEmailCreate) SetNillableOrganizationID(v *pulid.ID) *OutboxEmail
 	return _c
 }
 
+// SetChannel sets the "channel" field.
+func (_c *OutboxEmailCreate) SetChannel(v outboxemail.Channel) *OutboxEmailCreate {
+	_c.mutation.SetChannel(v)
+	return _c
+}
+
+// SetNillableChannel sets the "channel" field if the given value is not nil.
+func (_c *OutboxEmailCreate) SetNillableChannel(v *outboxemail.Channel) *OutboxEmailCreate {
+	if v != nil {
+		_c.SetChannel(*v)
+	}
+	return _c
+}
+
 // SetToAddress sets the "to_address" field.
 func (_c *OutboxEmailCreate) SetToAddress(v string) *OutboxEmailCreate {
 	_c.mutation.SetToAddress(v)
@@ -203,6 +217,10 @@ func (_c *OutboxEmailCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *OutboxEmailCreate) defaults() error {
+	if _, ok := _c.mutation.Channel(); !ok {
+		v := outboxemail.DefaultChannel
+		_c.mutation.SetChannel(v)
+	}
 	if _, ok := _c.mutation.HTMLBody(); !ok {
 		v := outboxemail.DefaultHTMLBody
 		_c.mutation.SetHTMLBody(v)
@@ -235,6 +253,14 @@ func (_c *OutboxEmailCreate) defaults() error {
 
 // check runs all checks and user-defined validators on the builder.
 func (_c *OutboxEmailCreate) check() error {
+	if _, ok := _c.mutation.Channel(); !ok {
+		return &ValidationError{Name: "channel", err: errors.New(`ent: missing required field "OutboxEmail.channel"`)}
+	}
+	if v, ok := _c.mutation.Channel(); ok {
+		if err := outboxemail.ChannelValidator(v); err != nil {
+			return &ValidationError{Name: "channel", err: fmt.Errorf(`ent: validator failed for field "OutboxEmail.channel": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.ToAddress(); !ok {
 		return &ValidationError{Name: "to_address", err: errors.New(`ent: missing required field "OutboxEmail.to_address"`)}
 	}
@@ -319,6 +345,10 @@ func (_c *OutboxEmailCreate) createSpec() (*OutboxEmail, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.OrganizationID(); ok {
 		_spec.SetField(outboxemail.FieldOrganizationID, field.TypeString, value)
 		_node.OrganizationID = value
+	}
+	if value, ok := _c.mutation.Channel(); ok {
+		_spec.SetField(outboxemail.FieldChannel, field.TypeEnum, value)
+		_node.Channel = value
 	}
 	if value, ok := _c.mutation.ToAddress(); ok {
 		_spec.SetField(outboxemail.FieldToAddress, field.TypeString, value)
@@ -507,6 +537,9 @@ func (u *OutboxEmailUpsertOne) UpdateNewValues() *OutboxEmailUpsertOne {
 		}
 		if _, exists := u.create.mutation.OrganizationID(); exists {
 			s.SetIgnore(outboxemail.FieldOrganizationID)
+		}
+		if _, exists := u.create.mutation.Channel(); exists {
+			s.SetIgnore(outboxemail.FieldChannel)
 		}
 		if _, exists := u.create.mutation.ToAddress(); exists {
 			s.SetIgnore(outboxemail.FieldToAddress)
@@ -826,6 +859,9 @@ func (u *OutboxEmailUpsertBulk) UpdateNewValues() *OutboxEmailUpsertBulk {
 			}
 			if _, exists := b.mutation.OrganizationID(); exists {
 				s.SetIgnore(outboxemail.FieldOrganizationID)
+			}
+			if _, exists := b.mutation.Channel(); exists {
+				s.SetIgnore(outboxemail.FieldChannel)
 			}
 			if _, exists := b.mutation.ToAddress(); exists {
 				s.SetIgnore(outboxemail.FieldToAddress)

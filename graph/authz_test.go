@@ -287,6 +287,12 @@ func (f *matrixFixture) setup(t *testing.T, kind string) map[string]any {
 		vars["target"] = c.Invitation.Create().SetOrganizationID(f.org.ID).SetEmail(fmt.Sprintf("invited%d@example.com", f.n)).
 			SetRoleID(f.vars["guestRole"].(pulid.ID)).SetInvitedByID(f.members["administrator"]).SetTokenHash(hash).
 			SetExpiresAt(time.Now().Add(time.Hour)).SaveX(ctx).ID
+	case "template":
+		vars["target"] = c.MessageTemplate.Create().SetOrganizationID(f.org.ID).SetName(fmt.Sprintf("Template %d", f.n)).
+			SetBody("Hello {{firstName}}").SaveX(ctx).ID
+	case "foreign_template":
+		vars["target"] = c.MessageTemplate.Create().SetOrganizationID(f.other.ID).SetName(fmt.Sprintf("Foreign %d", f.n)).
+			SetBody("Hello {{firstName}}").SaveX(ctx).ID
 	case "pending":
 		author := f.vars["instructor"].(pulid.ID)
 		vars["target"] = c.Message.Create().SetOrganizationID(f.org.ID).SetAuthorID(author).SetBody("Hi").

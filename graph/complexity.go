@@ -40,6 +40,8 @@ var listCaps = map[fieldKey]int{
 	{"Message", "groups"}:                       50,
 	{"Group", "members"}:                        100,
 	{"Message", "recipients"}:                   100,
+	{"Message", "cc"}:                           100,
+	{"Message", "bcc"}:                          100,
 	{"AccessReview", "elevated"}:                100,
 	{"AccessReview", "inactive"}:                100,
 	{"AccessReview", "extraGrants"}:             100,

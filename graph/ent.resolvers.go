@@ -46,6 +46,9 @@ func (r *Resolver) AuditEvent() AuditEventResolver { return &auditEventResolver{
 // Membership returns MembershipResolver implementation.
 func (r *Resolver) Membership() MembershipResolver { return &membershipResolver{r} }
 
+// Message returns MessageResolver implementation.
+func (r *Resolver) Message() MessageResolver { return &messageResolver{r} }
+
 // Organization returns OrganizationResolver implementation.
 func (r *Resolver) Organization() OrganizationResolver { return &organizationResolver{r} }
 
@@ -61,6 +64,7 @@ func (r *Resolver) User() UserResolver { return &userResolver{r} }
 type (
 	auditEventResolver   struct{ *Resolver }
 	membershipResolver   struct{ *Resolver }
+	messageResolver      struct{ *Resolver }
 	organizationResolver struct{ *Resolver }
 	queryResolver        struct{ *Resolver }
 	roleResolver         struct{ *Resolver }

@@ -17,6 +17,9 @@ import (
 var resolverGuarded = map[string]string{
 	"User.email": access.MembersContact,
 	"User.phone": access.MembersContact,
+	// The author also reads them (messaging.CheckCopies).
+	"Message.cc":  access.MessagesApprove,
+	"Message.bcc": access.MessagesApprove,
 }
 
 // whereSuffixes are the predicates entgql generates for a field of a where input.

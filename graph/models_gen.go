@@ -127,6 +127,21 @@ type LogInInput struct {
 	OrganizationID *pulid.ID `json:"organizationId,omitempty"`
 }
 
+// How a message's deliveries stand, counted over the deliveries the viewer may read.
+type MessageStats struct {
+	Total   int `json:"total"`
+	Queued  int `json:"queued"`
+	Sent    int `json:"sent"`
+	Failed  int `json:"failed"`
+	Skipped int `json:"skipped"`
+}
+
+// A template rendered with the viewer's own details.
+type MessageTemplatePreview struct {
+	Subject string `json:"subject"`
+	Body    string `json:"body"`
+}
+
 type PermissionExplanation struct {
 	Member     *ent.Membership `json:"member"`
 	Permission string          `json:"permission"`
@@ -143,13 +158,16 @@ type RowError struct {
 }
 
 type SendMessageInput struct {
-	Channel      *message.Channel `json:"channel,omitempty"`
-	Subject      *string          `json:"subject,omitempty"`
-	Body         string           `json:"body"`
-	GroupIds     []pulid.ID       `json:"groupIds,omitempty"`
-	MemberIds    []pulid.ID       `json:"memberIds,omitempty"`
-	CcMemberIds  []pulid.ID       `json:"ccMemberIds,omitempty"`
-	BccMemberIds []pulid.ID       `json:"bccMemberIds,omitempty"`
+	Channel *message.Channel `json:"channel,omitempty"`
+	Subject *string          `json:"subject,omitempty"`
+	// Required unless templateId names a template.
+	Body         *string    `json:"body,omitempty"`
+	GroupIds     []pulid.ID `json:"groupIds,omitempty"`
+	MemberIds    []pulid.ID `json:"memberIds,omitempty"`
+	CcMemberIds  []pulid.ID `json:"ccMemberIds,omitempty"`
+	BccMemberIds []pulid.ID `json:"bccMemberIds,omitempty"`
+	// A template of the organization: its channel, subject and body replace the input's and are filled in per recipient.
+	TemplateID *pulid.ID `json:"templateId,omitempty"`
 }
 
 type SignUpInput struct {

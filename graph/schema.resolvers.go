@@ -237,8 +237,9 @@ func (r *mutationResolver) UpdateMember(ctx context.Context, id pulid.ID, input 
 // SendMessage is the resolver for the sendMessage field.
 func (r *mutationResolver) SendMessage(ctx context.Context, input SendMessageInput) (*ent.Message, error) {
 	return messaging.Send(ctx, r.db(ctx), messaging.SendInput{
-		Channel: deref(input.Channel), Subject: deref(input.Subject), Body: input.Body,
+		Channel: deref(input.Channel), Subject: deref(input.Subject), Body: deref(input.Body),
 		GroupIDs: input.GroupIds, MemberIDs: input.MemberIds, CCMemberIDs: input.CcMemberIds, BCCMemberIDs: input.BccMemberIds,
+		TemplateID: deref(input.TemplateID),
 	})
 }
 

@@ -39,10 +39,13 @@ var sideChannels = map[string]sideChannel{
 		marker: "+15550107777"},
 	"Organization.invoices": {write: `mutation { createInvoice(input: {number: "INV-MARKER-5", customerName: "Marker Customer", amountCents: 4242, currency: "EUR"}) { id } }`,
 		marker: "INV-MARKER-5"},
-	"Organization.auditEvents":  {reason: "the audit log itself: its rows are the channel under test"},
-	"Organization.accessReview": {reason: "lists members, roles and invitations, whose own fields have rows here"},
-	"Membership.locked":         {reason: "a login's lock state; no mutation writes it into event data, filters or orderings"},
-	"Query.explainPermission":   {reason: "explains permissions, which members.view shows on Membership.permissions anyway"},
+	"Organization.auditEvents":     {reason: "the audit log itself: its rows are the channel under test"},
+	"Organization.accessReview":    {reason: "lists members, roles and invitations, whose own fields have rows here"},
+	"Membership.locked":            {reason: "a login's lock state; no mutation writes it into event data, filters or orderings"},
+	"Query.previewMessageTemplate": {reason: "renders the input it is given with the viewer's own name; it reads no stored value"},
+	"Message.cc":                   {reason: "lists members, whose own fields have rows here; CC deliveries are visible to whoever sees the message"},
+	"Message.bcc":                  {reason: "lists members, whose own fields have rows here; BCC deliveries are hidden by the same rule in privacy"},
+	"Query.explainPermission":      {reason: "explains permissions, which members.view shows on Membership.permissions anyway"},
 }
 
 // TestGuardedFieldsHaveNoSideChannel derives, for every guarded field, that a

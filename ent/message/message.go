@@ -37,6 +37,8 @@ const (
 	FieldAuthorID = "author_id"
 	// FieldApprovedByID holds the string denoting the approved_by_id field in the database.
 	FieldApprovedByID = "approved_by_id"
+	// FieldTemplateID holds the string denoting the template_id field in the database.
+	FieldTemplateID = "template_id"
 	// FieldSentAt holds the string denoting the sent_at field in the database.
 	FieldSentAt = "sent_at"
 	// EdgeOrganization holds the string denoting the organization edge name in mutations.
@@ -53,6 +55,8 @@ const (
 	EdgeCc = "cc"
 	// EdgeBcc holds the string denoting the bcc edge name in mutations.
 	EdgeBcc = "bcc"
+	// EdgeDeliveries holds the string denoting the deliveries edge name in mutations.
+	EdgeDeliveries = "deliveries"
 	// Table holds the table name of the message in the database.
 	Table = "messages"
 	// OrganizationTable is the table that holds the organization relation/edge.
@@ -96,6 +100,13 @@ const (
 	// BccInverseTable is the table name for the Membership entity.
 	// It exists in this package in order to avoid circular dependency with the "membership" package.
 	BccInverseTable = "memberships"
+	// DeliveriesTable is the table that holds the deliveries relation/edge.
+	DeliveriesTable = "deliveries"
+	// DeliveriesInverseTable is the table name for the Delivery entity.
+	// It exists in this package in order to avoid circular dependency with the "delivery" package.
+	DeliveriesInverseTable = "deliveries"
+	// DeliveriesColumn is the table column denoting the deliveries relation/edge.
+	DeliveriesColumn = "message_id"
 )
 
 // Columns holds all SQL columns for message fields.
@@ -110,6 +121,7 @@ var Columns = []string{
 	FieldStatus,
 	FieldAuthorID,
 	FieldApprovedByID,
+	FieldTemplateID,
 	FieldSentAt,
 }
 
@@ -264,6 +276,11 @@ func ByApprovedByID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldApprovedByID, opts...).ToFunc()
 }
 
+// ByTemplateID orders the results by the template_id field.
+func ByTemplateID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTemplateID, opts...).ToFunc()
+}
+
 // BySentAt orders the results by the sent_at field.
 func BySentAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSentAt, opts...).ToFunc()
@@ -345,6 +362,20 @@ func ByBcc(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newBccStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByDeliveriesCount orders the results by deliveries count.
+func ByDeliveriesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newDeliveriesStep(), opts...)
+	}
+}
+
+// ByDeliveries orders the results by deliveries terms.
+func ByDeliveries(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newDeliveriesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newOrganizationStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -392,6 +423,13 @@ func newBccStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(BccInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2M, false, BccTable, BccPrimaryKey...),
+	)
+}
+func newDeliveriesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(DeliveriesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, DeliveriesTable, DeliveriesColumn),
 	)
 }
 

@@ -54,6 +54,65 @@ var (
 			},
 		},
 	}
+	// DeliveriesColumns holds the columns for the "deliveries" table.
+	DeliveriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "via", Type: field.TypeEnum, Enums: []string{"GROUP", "DIRECT", "CC", "BCC"}},
+		{Name: "channel", Type: field.TypeEnum, Enums: []string{"EMAIL", "SMS"}},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"QUEUED", "SENT", "FAILED", "SKIPPED"}},
+		{Name: "reason", Type: field.TypeString, Size: 1000, Default: ""},
+		{Name: "outbox_email_id", Type: field.TypeString, Nullable: true},
+		{Name: "sent_at", Type: field.TypeTime, Nullable: true},
+		{Name: "delivered_at", Type: field.TypeTime, Nullable: true},
+		{Name: "organization_id", Type: field.TypeString},
+		{Name: "membership_id", Type: field.TypeString, Nullable: true},
+		{Name: "message_id", Type: field.TypeString},
+	}
+	// DeliveriesTable holds the schema information for the "deliveries" table.
+	DeliveriesTable = &schema.Table{
+		Name:       "deliveries",
+		Columns:    DeliveriesColumns,
+		PrimaryKey: []*schema.Column{DeliveriesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "deliveries_organizations_organization",
+				Columns:    []*schema.Column{DeliveriesColumns[10]},
+				RefColumns: []*schema.Column{OrganizationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "deliveries_memberships_recipient",
+				Columns:    []*schema.Column{DeliveriesColumns[11]},
+				RefColumns: []*schema.Column{MembershipsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "deliveries_messages_deliveries",
+				Columns:    []*schema.Column{DeliveriesColumns[12]},
+				RefColumns: []*schema.Column{MessagesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "delivery_organization_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{DeliveriesColumns[10], DeliveriesColumns[0]},
+			},
+			{
+				Name:    "delivery_message_id_status",
+				Unique:  false,
+				Columns: []*schema.Column{DeliveriesColumns[12], DeliveriesColumns[5]},
+			},
+			{
+				Name:    "delivery_outbox_email_id",
+				Unique:  false,
+				Columns: []*schema.Column{DeliveriesColumns[7]},
+			},
+		},
+	}
 	// EmailVerificationsColumns holds the columns for the "email_verifications" table.
 	EmailVerificationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -293,6 +352,7 @@ var (
 		{Name: "subject", Type: field.TypeString, Size: 300, Default: ""},
 		{Name: "body", Type: field.TypeString, Size: 100000},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING_APPROVAL", "SENT"}},
+		{Name: "template_id", Type: field.TypeString, Nullable: true},
 		{Name: "sent_at", Type: field.TypeTime, Nullable: true},
 		{Name: "organization_id", Type: field.TypeString},
 		{Name: "author_id", Type: field.TypeString, Nullable: true},
@@ -306,19 +366,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "messages_organizations_organization",
-				Columns:    []*schema.Column{MessagesColumns[8]},
+				Columns:    []*schema.Column{MessagesColumns[9]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "messages_memberships_author",
-				Columns:    []*schema.Column{MessagesColumns[9]},
+				Columns:    []*schema.Column{MessagesColumns[10]},
 				RefColumns: []*schema.Column{MembershipsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "messages_memberships_approved_by",
-				Columns:    []*schema.Column{MessagesColumns[10]},
+				Columns:    []*schema.Column{MessagesColumns[11]},
 				RefColumns: []*schema.Column{MembershipsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -327,12 +387,49 @@ var (
 			{
 				Name:    "message_organization_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{MessagesColumns[8], MessagesColumns[0]},
+				Columns: []*schema.Column{MessagesColumns[9], MessagesColumns[0]},
 			},
 			{
 				Name:    "message_organization_id_author_id",
 				Unique:  false,
-				Columns: []*schema.Column{MessagesColumns[8], MessagesColumns[9]},
+				Columns: []*schema.Column{MessagesColumns[9], MessagesColumns[10]},
+			},
+		},
+	}
+	// MessageTemplatesColumns holds the columns for the "message_templates" table.
+	MessageTemplatesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 200},
+		{Name: "channel", Type: field.TypeEnum, Enums: []string{"EMAIL", "SMS"}, Default: "EMAIL"},
+		{Name: "subject", Type: field.TypeString, Size: 300, Default: ""},
+		{Name: "body", Type: field.TypeString, Size: 100000},
+		{Name: "organization_id", Type: field.TypeString},
+	}
+	// MessageTemplatesTable holds the schema information for the "message_templates" table.
+	MessageTemplatesTable = &schema.Table{
+		Name:       "message_templates",
+		Columns:    MessageTemplatesColumns,
+		PrimaryKey: []*schema.Column{MessageTemplatesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "message_templates_organizations_organization",
+				Columns:    []*schema.Column{MessageTemplatesColumns[7]},
+				RefColumns: []*schema.Column{OrganizationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "messagetemplate_organization_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{MessageTemplatesColumns[7], MessageTemplatesColumns[0]},
+			},
+			{
+				Name:    "messagetemplate_organization_id_name",
+				Unique:  true,
+				Columns: []*schema.Column{MessageTemplatesColumns[7], MessageTemplatesColumns[3]},
 			},
 		},
 	}
@@ -366,6 +463,7 @@ var (
 	OutboxEmailsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
 		{Name: "organization_id", Type: field.TypeString, Nullable: true},
+		{Name: "channel", Type: field.TypeEnum, Enums: []string{"EMAIL", "SMS"}, Default: "EMAIL"},
 		{Name: "to_address", Type: field.TypeString},
 		{Name: "subject", Type: field.TypeString},
 		{Name: "text_body", Type: field.TypeString, Size: 2147483647},
@@ -387,7 +485,7 @@ var (
 			{
 				Name:    "outboxemail_status_next_attempt_at",
 				Unique:  false,
-				Columns: []*schema.Column{OutboxEmailsColumns[7], OutboxEmailsColumns[9]},
+				Columns: []*schema.Column{OutboxEmailsColumns[8], OutboxEmailsColumns[10]},
 			},
 		},
 	}
@@ -644,12 +742,14 @@ var (
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		AuditEventsTable,
+		DeliveriesTable,
 		EmailVerificationsTable,
 		GroupsTable,
 		InvitationsTable,
 		InvoicesTable,
 		MembershipsTable,
 		MessagesTable,
+		MessageTemplatesTable,
 		OrganizationsTable,
 		OutboxEmailsTable,
 		PasswordResetsTable,
@@ -667,6 +767,9 @@ var (
 func init() {
 	AuditEventsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	AuditEventsTable.ForeignKeys[1].RefTable = MembershipsTable
+	DeliveriesTable.ForeignKeys[0].RefTable = OrganizationsTable
+	DeliveriesTable.ForeignKeys[1].RefTable = MembershipsTable
+	DeliveriesTable.ForeignKeys[2].RefTable = MessagesTable
 	GroupsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	InvitationsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	InvitationsTable.ForeignKeys[1].RefTable = RolesTable
@@ -678,6 +781,7 @@ func init() {
 	MessagesTable.ForeignKeys[0].RefTable = OrganizationsTable
 	MessagesTable.ForeignKeys[1].RefTable = MembershipsTable
 	MessagesTable.ForeignKeys[2].RefTable = MembershipsTable
+	MessageTemplatesTable.ForeignKeys[0].RefTable = OrganizationsTable
 	RolesTable.ForeignKeys[0].RefTable = OrganizationsTable
 	SessionsTable.ForeignKeys[0].RefTable = UsersTable
 	MembershipGroupsTable.ForeignKeys[0].RefTable = MembershipsTable

@@ -19,6 +19,8 @@ const (
 	FieldID = "id"
 	// FieldOrganizationID holds the string denoting the organization_id field in the database.
 	FieldOrganizationID = "organization_id"
+	// FieldChannel holds the string denoting the channel field in the database.
+	FieldChannel = "channel"
 	// FieldToAddress holds the string denoting the to_address field in the database.
 	FieldToAddress = "to_address"
 	// FieldSubject holds the string denoting the subject field in the database.
@@ -49,6 +51,7 @@ const (
 var Columns = []string{
 	FieldID,
 	FieldOrganizationID,
+	FieldChannel,
 	FieldToAddress,
 	FieldSubject,
 	FieldTextBody,
@@ -96,6 +99,32 @@ var (
 	DefaultID func() pulid.ID
 )
 
+// Channel defines the type for the "channel" enum field.
+type Channel string
+
+// ChannelEMAIL is the default value of the Channel enum.
+const DefaultChannel = ChannelEMAIL
+
+// Channel values.
+const (
+	ChannelEMAIL Channel = "EMAIL"
+	ChannelSMS   Channel = "SMS"
+)
+
+func (c Channel) String() string {
+	return string(c)
+}
+
+// ChannelValidator is a validator for the "channel" field enum values. It is called by the builders before save.
+func ChannelValidator(c Channel) error {
+	switch c {
+	case ChannelEMAIL, ChannelSMS:
+		return nil
+	default:
+		return fmt.Errorf("outboxemail: invalid enum value for channel field: %q", c)
+	}
+}
+
 // Status defines the type for the "status" enum field.
 type Status string
 
@@ -134,6 +163,11 @@ func ByID(opts ...sql.OrderTermOption) OrderOption {
 // ByOrganizationID orders the results by the organization_id field.
 func ByOrganizationID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldOrganizationID, opts...).ToFunc()
+}
+
+// ByChannel orders the results by the channel field.
+func ByChannel(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldChannel, opts...).ToFunc()
 }
 
 // ByToAddress orders the results by the to_address field.
@@ -189,6 +223,24 @@ func ByCreatedAt(opts ...sql.OrderTermOption) OrderOption {
 // BySentAt orders the results by the sent_at field.
 func BySentAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSentAt, opts...).ToFunc()
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e Channel) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *Channel) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = Channel(str)
+	if err := ChannelValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid Channel", str)
+	}
+	return nil
 }
 
 // MarshalGQL implements graphql.Marshaler interface.

@@ -190,6 +190,26 @@ func OrganizationIDContainsFold(v pulid.ID) predicate.OutboxEmail {
 	return predicate.OutboxEmail(sql.FieldContainsFold(FieldOrganizationID, vc))
 }
 
+// ChannelEQ applies the EQ predicate on the "channel" field.
+func ChannelEQ(v Channel) predicate.OutboxEmail {
+	return predicate.OutboxEmail(sql.FieldEQ(FieldChannel, v))
+}
+
+// ChannelNEQ applies the NEQ predicate on the "channel" field.
+func ChannelNEQ(v Channel) predicate.OutboxEmail {
+	return predicate.OutboxEmail(sql.FieldNEQ(FieldChannel, v))
+}
+
+// ChannelIn applies the In predicate on the "channel" field.
+func ChannelIn(vs ...Channel) predicate.OutboxEmail {
+	return predicate.OutboxEmail(sql.FieldIn(FieldChannel, vs...))
+}
+
+// ChannelNotIn applies the NotIn predicate on the "channel" field.
+func ChannelNotIn(vs ...Channel) predicate.OutboxEmail {
+	return predicate.OutboxEmail(sql.FieldNotIn(FieldChannel, vs...))
+}
+
 // ToAddressEQ applies the EQ predicate on the "to_address" field.
 func ToAddressEQ(v string) predicate.OutboxEmail {
 	return predicate.OutboxEmail(sql.FieldEQ(FieldToAddress, v))

@@ -9,6 +9,9 @@ import (
 // AuditEvent is the predicate function for auditevent builders.
 type AuditEvent func(*sql.Selector)
 
+// Delivery is the predicate function for delivery builders.
+type Delivery func(*sql.Selector)
+
 // EmailVerification is the predicate function for emailverification builders.
 type EmailVerification func(*sql.Selector)
 
@@ -26,6 +29,9 @@ type Membership func(*sql.Selector)
 
 // Message is the predicate function for message builders.
 type Message func(*sql.Selector)
+
+// MessageTemplate is the predicate function for messagetemplate builders.
+type MessageTemplate func(*sql.Selector)
 
 // Organization is the predicate function for organization builders.
 type Organization func(*sql.Selector)

@@ -5,12 +5,14 @@ package runtime
 import (
 	"context"
 	"staffroom/ent/auditevent"
+	"staffroom/ent/delivery"
 	"staffroom/ent/emailverification"
 	"staffroom/ent/group"
 	"staffroom/ent/invitation"
 	"staffroom/ent/invoice"
 	"staffroom/ent/membership"
 	"staffroom/ent/message"
+	"staffroom/ent/messagetemplate"
 	"staffroom/ent/organization"
 	"staffroom/ent/outboxemail"
 	"staffroom/ent/passwordreset"
@@ -98,6 +100,42 @@ func init() {
 	auditeventDescID := auditeventMixinFields0[0].Descriptor()
 	// auditevent.DefaultID holds the default value on creation for the id field.
 	auditevent.DefaultID = auditeventDescID.Default.(func() pulid.ID)
+	deliveryMixin := schema.Delivery{}.Mixin()
+	delivery.Policy = privacy.NewPolicies(deliveryMixin[2], schema.Delivery{})
+	delivery.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := delivery.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	deliveryMixinFields0 := deliveryMixin[0].Fields()
+	_ = deliveryMixinFields0
+	deliveryMixinFields1 := deliveryMixin[1].Fields()
+	_ = deliveryMixinFields1
+	deliveryFields := schema.Delivery{}.Fields()
+	_ = deliveryFields
+	// deliveryDescCreatedAt is the schema descriptor for created_at field.
+	deliveryDescCreatedAt := deliveryMixinFields1[0].Descriptor()
+	// delivery.DefaultCreatedAt holds the default value on creation for the created_at field.
+	delivery.DefaultCreatedAt = deliveryDescCreatedAt.Default.(func() time.Time)
+	// deliveryDescUpdatedAt is the schema descriptor for updated_at field.
+	deliveryDescUpdatedAt := deliveryMixinFields1[1].Descriptor()
+	// delivery.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	delivery.DefaultUpdatedAt = deliveryDescUpdatedAt.Default.(func() time.Time)
+	// delivery.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	delivery.UpdateDefaultUpdatedAt = deliveryDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// deliveryDescReason is the schema descriptor for reason field.
+	deliveryDescReason := deliveryFields[5].Descriptor()
+	// delivery.DefaultReason holds the default value on creation for the reason field.
+	delivery.DefaultReason = deliveryDescReason.Default.(string)
+	// delivery.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	delivery.ReasonValidator = deliveryDescReason.Validators[0].(func(string) error)
+	// deliveryDescID is the schema descriptor for id field.
+	deliveryDescID := deliveryMixinFields0[0].Descriptor()
+	// delivery.DefaultID holds the default value on creation for the id field.
+	delivery.DefaultID = deliveryDescID.Default.(func() pulid.ID)
 	emailverificationMixin := schema.EmailVerification{}.Mixin()
 	emailverification.Policy = privacy.NewPolicies(schema.EmailVerification{})
 	emailverification.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -478,6 +516,78 @@ func init() {
 	messageDescID := messageMixinFields0[0].Descriptor()
 	// message.DefaultID holds the default value on creation for the id field.
 	message.DefaultID = messageDescID.Default.(func() pulid.ID)
+	messagetemplateMixin := schema.MessageTemplate{}.Mixin()
+	messagetemplate.Policy = privacy.NewPolicies(messagetemplateMixin[2], schema.MessageTemplate{})
+	messagetemplate.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := messagetemplate.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	messagetemplateMixinFields0 := messagetemplateMixin[0].Fields()
+	_ = messagetemplateMixinFields0
+	messagetemplateMixinFields1 := messagetemplateMixin[1].Fields()
+	_ = messagetemplateMixinFields1
+	messagetemplateFields := schema.MessageTemplate{}.Fields()
+	_ = messagetemplateFields
+	// messagetemplateDescCreatedAt is the schema descriptor for created_at field.
+	messagetemplateDescCreatedAt := messagetemplateMixinFields1[0].Descriptor()
+	// messagetemplate.DefaultCreatedAt holds the default value on creation for the created_at field.
+	messagetemplate.DefaultCreatedAt = messagetemplateDescCreatedAt.Default.(func() time.Time)
+	// messagetemplateDescUpdatedAt is the schema descriptor for updated_at field.
+	messagetemplateDescUpdatedAt := messagetemplateMixinFields1[1].Descriptor()
+	// messagetemplate.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	messagetemplate.DefaultUpdatedAt = messagetemplateDescUpdatedAt.Default.(func() time.Time)
+	// messagetemplate.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	messagetemplate.UpdateDefaultUpdatedAt = messagetemplateDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// messagetemplateDescName is the schema descriptor for name field.
+	messagetemplateDescName := messagetemplateFields[0].Descriptor()
+	// messagetemplate.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	messagetemplate.NameValidator = func() func(string) error {
+		validators := messagetemplateDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// messagetemplateDescSubject is the schema descriptor for subject field.
+	messagetemplateDescSubject := messagetemplateFields[2].Descriptor()
+	// messagetemplate.DefaultSubject holds the default value on creation for the subject field.
+	messagetemplate.DefaultSubject = messagetemplateDescSubject.Default.(string)
+	// messagetemplate.SubjectValidator is a validator for the "subject" field. It is called by the builders before save.
+	messagetemplate.SubjectValidator = messagetemplateDescSubject.Validators[0].(func(string) error)
+	// messagetemplateDescBody is the schema descriptor for body field.
+	messagetemplateDescBody := messagetemplateFields[3].Descriptor()
+	// messagetemplate.BodyValidator is a validator for the "body" field. It is called by the builders before save.
+	messagetemplate.BodyValidator = func() func(string) error {
+		validators := messagetemplateDescBody.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(body string) error {
+			for _, fn := range fns {
+				if err := fn(body); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// messagetemplateDescID is the schema descriptor for id field.
+	messagetemplateDescID := messagetemplateMixinFields0[0].Descriptor()
+	// messagetemplate.DefaultID holds the default value on creation for the id field.
+	messagetemplate.DefaultID = messagetemplateDescID.Default.(func() pulid.ID)
 	organizationMixin := schema.Organization{}.Mixin()
 	organization.Policy = privacy.NewPolicies(schema.Organization{})
 	organization.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -611,23 +721,23 @@ func init() {
 	outboxemailFields := schema.OutboxEmail{}.Fields()
 	_ = outboxemailFields
 	// outboxemailDescToAddress is the schema descriptor for to_address field.
-	outboxemailDescToAddress := outboxemailFields[1].Descriptor()
+	outboxemailDescToAddress := outboxemailFields[2].Descriptor()
 	// outboxemail.ToAddressValidator is a validator for the "to_address" field. It is called by the builders before save.
 	outboxemail.ToAddressValidator = outboxemailDescToAddress.Validators[0].(func(string) error)
 	// outboxemailDescHTMLBody is the schema descriptor for html_body field.
-	outboxemailDescHTMLBody := outboxemailFields[4].Descriptor()
+	outboxemailDescHTMLBody := outboxemailFields[5].Descriptor()
 	// outboxemail.DefaultHTMLBody holds the default value on creation for the html_body field.
 	outboxemail.DefaultHTMLBody = outboxemailDescHTMLBody.Default.(string)
 	// outboxemailDescSubjectID is the schema descriptor for subject_id field.
-	outboxemailDescSubjectID := outboxemailFields[5].Descriptor()
+	outboxemailDescSubjectID := outboxemailFields[6].Descriptor()
 	// outboxemail.DefaultSubjectID holds the default value on creation for the subject_id field.
 	outboxemail.DefaultSubjectID = outboxemailDescSubjectID.Default.(string)
 	// outboxemailDescAttempts is the schema descriptor for attempts field.
-	outboxemailDescAttempts := outboxemailFields[7].Descriptor()
+	outboxemailDescAttempts := outboxemailFields[8].Descriptor()
 	// outboxemail.DefaultAttempts holds the default value on creation for the attempts field.
 	outboxemail.DefaultAttempts = outboxemailDescAttempts.Default.(int)
 	// outboxemailDescLastError is the schema descriptor for last_error field.
-	outboxemailDescLastError := outboxemailFields[9].Descriptor()
+	outboxemailDescLastError := outboxemailFields[10].Descriptor()
 	// outboxemail.DefaultLastError holds the default value on creation for the last_error field.
 	outboxemail.DefaultLastError = outboxemailDescLastError.Default.(string)
 	// outboxemail.LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.

@@ -13,8 +13,8 @@ import (
 	"staffroom/internal/access"
 )
 
-// Message is an email or SMS written by a member to groups and members. It is
-// recorded here; delivery is the host application's.
+// Message is an email or SMS written by a member to groups and members. Sending
+// it writes one Delivery per person reached, which the outbox worker sends.
 type Message struct {
 	ent.Schema
 }
@@ -36,6 +36,10 @@ func (Message) Fields() []ent.Field {
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.String("approved_by_id").GoType(pulid.ID("")).Optional().
 			Annotations(entgql.Skip(entgql.SkipAll)),
+		// The template the text came from: an approval fills its fields in. No
+		// edge: deleting a template leaves the messages sent with it.
+		field.String("template_id").GoType(pulid.ID("")).Optional().Immutable().
+			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Time("sent_at").Optional().Nillable().
 			Annotations(entgql.OrderField("SENT_AT")),
 	}
@@ -52,6 +56,9 @@ func (Message) Edges() []ent.Edge {
 		edge.To("recipients", Membership.Type).Annotations(noInput),
 		edge.To("cc", Membership.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("bcc", Membership.Type).Annotations(entgql.Skip(entgql.SkipAll)),
+		// Served by graph/messaging.graphqls: a where input here would add
+		// hasDeliveriesWith, which answers about BCC rows privacy hides.
+		edge.To("deliveries", Delivery.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

@@ -28,6 +28,8 @@ func (OutboxEmail) Fields() []ent.Field {
 	return []ent.Field{
 		// The organization the email is sent for, if any; password resets have none.
 		field.String("organization_id").GoType(pulid.ID("")).Optional().Immutable(),
+		// SMS rows carry a text message to a phone number through the same queue.
+		field.Enum("channel").Values("EMAIL", "SMS").Default("EMAIL").Immutable(),
 		field.String("to_address").NotEmpty().Immutable(),
 		field.String("subject").Immutable(),
 		field.Text("text_body").Immutable(),

@@ -9,6 +9,7 @@ import (
 	"entgo.io/ent/entql"
 
 	entgen "staffroom/ent"
+	"staffroom/ent/delivery"
 	"staffroom/ent/group"
 	"staffroom/ent/membership"
 	"staffroom/ent/message"
@@ -366,6 +367,82 @@ func messagesScope(v *Viewer) func(*sql.Selector) {
 			in(message.BccTable, message.BccPrimaryKey),
 		))
 	}
+}
+
+// DeliveryPolicy: deliveries follow their message's visibility, except that
+// BCC copies are seen only by the message's author and holders of
+// messages.approve (SeesCopies). Deliveries are created by the message's
+// fan-out in the sender's transaction; status changes come from the outbox
+// worker and provider receipts in the system context.
+func DeliveryPolicy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{privacy.DeliveryQueryRuleFunc(func(ctx context.Context, q *entgen.DeliveryQuery) error {
+			if p := deliveriesScope(FromContext(ctx)); p != nil {
+				q.Where(p)
+			}
+			return privacy.Skip
+		})},
+		Mutation: scopedMutationPolicy(deliveriesScope, MessagesCompose, MessagesSend, MessagesApprove),
+	}
+}
+
+// SeesCopies reports whether v reads the CC and BCC of every message they can
+// read: approvers decide whom a message reaches, so they see all of it.
+func (v *Viewer) SeesCopies() bool { return v.Has(MessagesApprove) }
+
+func deliveriesScope(v *Viewer) func(*sql.Selector) {
+	messages := messagesScope(v)
+	if messages == nil && v.SeesCopies() {
+		return nil
+	}
+	return func(s *sql.Selector) {
+		t := sql.Table(message.Table)
+		if messages != nil {
+			seen := sql.Select(t.C(message.FieldID)).From(t)
+			messages(seen)
+			s.Where(sql.In(s.C(delivery.FieldMessageID), seen))
+		}
+		if v.SeesCopies() {
+			return
+		}
+		mine := sql.Select(t.C(message.FieldID)).From(t).
+			Where(sql.EQ(t.C(message.FieldAuthorID), string(v.MembershipID)))
+		s.Where(sql.Or(
+			sql.NEQ(s.C(delivery.FieldVia), string(delivery.ViaBCC)),
+			sql.In(s.C(delivery.FieldMessageID), mine),
+		))
+	}
+}
+
+// MessageTemplatePolicy: templates are read by those who compose messages or
+// manage templates, and changed with templates.manage.
+func MessageTemplatePolicy() ent.Policy {
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{denyWithoutAny(MessagesCompose, TemplatesManage)},
+		Mutation: scopedMutationPolicy(withoutAny(MessagesCompose, TemplatesManage), TemplatesManage),
+	}
+}
+
+// withoutAny is without for a type that any of several permissions may read.
+func withoutAny(permissions ...string) rowScope {
+	return func(v *Viewer) func(*sql.Selector) {
+		for _, p := range permissions {
+			if v.Has(p) {
+				return nil
+			}
+		}
+		return nothing
+	}
+}
+
+// denyWithoutAny is denyWithout for a type that any of several permissions may read.
+func denyWithoutAny(permissions ...string) privacy.QueryRule {
+	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+		if withoutAny(permissions...)(FromContext(ctx)) != nil {
+			f.Where(entql.FieldEQ("id", ""))
+		}
+		return privacy.Skip
+	})
 }
 
 // InvoicePolicy: invoices are for invoices.view; created with invoices.create and

@@ -57,6 +57,9 @@ type Config struct {
 	// MailSender is how emails leave: MailSenderSMTP or MailSenderLog. Load
 	// settles it, so it is never empty after.
 	MailSender string
+
+	// SMS: Twilio's Messages API, or the log when SMSURL is empty.
+	SMSURL, SMSAccount, SMSToken, SMSFrom, SMSCallbackURL string
 }
 
 // The mail senders that STAFFROOM_MAIL_SENDER chooses between.
@@ -122,6 +125,11 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	b.str(&c.SMTPURL, "smtp-url", "STAFFROOM_SMTP_URL", "", "smtp://user:pass@host:port to send email; empty logs emails instead (in production only with STAFFROOM_MAIL_SENDER=log)")
 	b.str(&c.MailFrom, "mail-from", "STAFFROOM_MAIL_FROM", "Staffroom <no-reply@staffroom.local>", "sender of emails")
 	b.str(&c.MailSender, "mail-sender", "STAFFROOM_MAIL_SENDER", "", "smtp or log (default: smtp when STAFFROOM_SMTP_URL is set, else log, which production must choose explicitly)")
+	b.str(&c.SMSURL, "sms-url", "STAFFROOM_SMS_URL", "", "Twilio-style Messages endpoint (https://api.twilio.com/2010-04-01/Accounts/{sid}/Messages.json); empty logs text messages instead")
+	b.str(&c.SMSAccount, "sms-account", "STAFFROOM_SMS_ACCOUNT", "", "SMS account id (the user of the endpoint's basic auth)")
+	b.str(&c.SMSToken, "sms-token", "STAFFROOM_SMS_TOKEN", "", "SMS auth token: the password of the endpoint, and the key that signs delivery receipts")
+	b.str(&c.SMSFrom, "sms-from", "STAFFROOM_SMS_FROM", "", "sender number or id of text messages")
+	b.str(&c.SMSCallbackURL, "sms-callback-url", "STAFFROOM_SMS_CALLBACK_URL", "", "public URL of /sms/receipts as the provider calls it; empty asks for no receipts")
 	if b.err != nil {
 		return c, b.err
 	}

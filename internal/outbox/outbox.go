@@ -1,6 +1,6 @@
-// Package outbox provides reliable email delivery: emails are written to a table
-// in the transaction of the change that causes them, and a worker sends them
-// with retries.
+// Package outbox provides reliable email and SMS delivery: messages are written
+// to a table in the transaction of the change that causes them, and a worker
+// sends them with retries.
 package outbox
 
 import (
@@ -21,6 +21,7 @@ import (
 	"staffroom/ent/schema/pulid"
 	"staffroom/internal/access"
 	"staffroom/internal/mail"
+	"staffroom/internal/sms"
 	"staffroom/internal/store"
 )
 
@@ -51,7 +52,42 @@ func Enqueue(ctx context.Context, client *ent.Client, m mail.Message, orgID puli
 	return e, nil
 }
 
-// Worker sends queued emails. Any number of workers, in one process or in many
+// Item is one message for EnqueueAll: an email, or with Channel SMS a text
+// message whose To is a phone number and whose Text is the body.
+type Item struct {
+	mail.Message
+	Channel   outboxemail.Channel
+	SubjectID string
+}
+
+// enqueueChunk keeps a bulk insert under both databases' bind-parameter limits.
+const enqueueChunk = 500
+
+// EnqueueAll queues many messages of one organization with one insert per 500,
+// in the transaction in ctx when there is one. The rows come back in order.
+func EnqueueAll(ctx context.Context, client *ent.Client, orgID pulid.ID, items []Item) ([]*ent.OutboxEmail, error) {
+	now := time.Now().UTC()
+	c := store.Client(ctx, client)
+	sys := access.SystemContext(ctx, "queue messages")
+	out := make([]*ent.OutboxEmail, 0, len(items))
+	for start := 0; start < len(items); start += enqueueChunk {
+		chunk := items[start:min(start+enqueueChunk, len(items))]
+		builders := make([]*ent.OutboxEmailCreate, len(chunk))
+		for i, it := range chunk {
+			builders[i] = c.OutboxEmail.Create().SetOrganizationID(orgID).SetChannel(it.Channel).
+				SetToAddress(it.To).SetSubject(it.Subject).SetTextBody(it.Text).SetHTMLBody(it.HTML).
+				SetSubjectID(it.SubjectID).SetNextAttemptAt(now).SetCreatedAt(now)
+		}
+		rows, err := c.OutboxEmail.CreateBulk(builders...).Save(sys)
+		if err != nil {
+			return nil, fmt.Errorf("outbox: enqueue: %w", err)
+		}
+		out = append(out, rows...)
+	}
+	return out, nil
+}
+
+// Worker sends queued emails and text messages. Any number of workers, in one process or in many
 // replicas, may run against one database: each email is claimed by one worker
 // at a time, and sent once unless a worker stalls past its lease or dies
 // between sending and recording.
@@ -61,7 +97,9 @@ type Worker struct {
 	// their rows with FOR UPDATE SKIP LOCKED, which SQLite does not know.
 	Dialect string
 	Mailer  mail.Mailer
-	Log     *slog.Logger
+	// SMS sends the rows of channel SMS; without it they fail for good.
+	SMS sms.Sender
+	Log *slog.Logger
 	// BatchSize is how many emails one RunOnce claims; default 20.
 	BatchSize int
 	// MaxAttempts is how many times an email is tried before it is FAILED; default 8.
@@ -197,9 +235,7 @@ func (w *Worker) claim(ctx context.Context, leaseEnd time.Time) ([]*ent.OutboxEm
 // the email was sent.
 func (w *Worker) deliver(ctx, sys context.Context, e *ent.OutboxEmail, sendTime time.Duration) (bool, error) {
 	sendCtx, cancel := context.WithTimeout(ctx, sendTime)
-	sendErr := w.Mailer.Send(sendCtx, mail.Message{
-		ID: string(e.ID), To: e.ToAddress, Subject: e.Subject, Text: e.TextBody, HTML: e.HTMLBody,
-	})
+	sendErr := w.send(sendCtx, e)
 	cancel()
 	// The outcome is recorded even when ctx has ended: a sent email that is not
 	// marked SENT would be sent again.
@@ -223,6 +259,19 @@ func (w *Worker) deliver(ctx, sys context.Context, e *ent.OutboxEmail, sendTime 
 	return status == outboxemail.StatusSENT, nil
 }
 
+// send hands one row to the sender of its channel.
+func (w *Worker) send(ctx context.Context, e *ent.OutboxEmail) error {
+	if e.Channel != outboxemail.ChannelSMS {
+		return w.Mailer.Send(ctx, mail.Message{
+			ID: string(e.ID), To: e.ToAddress, Subject: e.Subject, Text: e.TextBody, HTML: e.HTMLBody,
+		})
+	}
+	if w.SMS == nil {
+		return fmt.Errorf("%w: no SMS sender is configured", sms.ErrUndeliverable)
+	}
+	return w.SMS.Send(ctx, sms.Message{ID: string(e.ID), To: e.ToAddress, Body: e.TextBody})
+}
+
 // outcome returns the status an email moves to after a send, and the update
 // that stores it.
 func (w *Worker) outcome(e *ent.OutboxEmail, sendErr error) (outboxemail.Status, *ent.OutboxEmailUpdate) {
@@ -232,7 +281,7 @@ func (w *Worker) outcome(e *ent.OutboxEmail, sendErr error) (outboxemail.Status,
 	case sendErr == nil:
 		e.SentAt = &now
 		return outboxemail.StatusSENT, upd.SetStatus(outboxemail.StatusSENT).SetSentAt(now)
-	case errors.Is(sendErr, mail.ErrUndeliverable) || e.Attempts >= w.MaxAttempts:
+	case errors.Is(sendErr, mail.ErrUndeliverable) || errors.Is(sendErr, sms.ErrUndeliverable) || e.Attempts >= w.MaxAttempts:
 		e.LastError = truncate(sendErr.Error())
 		return outboxemail.StatusFAILED, upd.SetStatus(outboxemail.StatusFAILED).SetLastError(e.LastError)
 	default:

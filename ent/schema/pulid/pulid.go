@@ -36,6 +36,10 @@ const (
 	OutboxEmailPrefix   = "eml_"
 	// EmailVerificationPrefix names the sign-up verification links.
 	EmailVerificationPrefix = "evf_"
+	// DeliveryPrefix names one person's copy of a message.
+	DeliveryPrefix = "dlv_"
+	// MessageTemplatePrefix names an organization's message templates.
+	MessageTemplatePrefix = "tpl_"
 )
 
 // tables maps a prefix to the table of its entity; node(id:) resolves types from it.
@@ -53,6 +57,8 @@ var tables = map[string]string{
 	PasswordResetPrefix:     "password_resets",
 	OutboxEmailPrefix:       "outbox_emails",
 	EmailVerificationPrefix: "email_verifications",
+	DeliveryPrefix:          "deliveries",
+	MessageTemplatePrefix:   "message_templates",
 }
 
 const prefixLen = 4
