@@ -2,10 +2,13 @@
 GO ?= go
 TEST_DATABASE_URL ?=
 
-.PHONY: run test test-race generate migration lint bench
+.PHONY: run demo test test-race generate migration lint bench
 
 run: ## run the server on the embedded SQLite database
 	$(GO) run .
+
+demo: ## create the demo organization (a login for every role) on the embedded database
+	$(GO) run . demo
 
 test: ## run every test (set TEST_DATABASE_URL to run the database tests on PostgreSQL too)
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(GO) test ./...

@@ -3,6 +3,7 @@
 //	go run .            serve on 127.0.0.1:8080 (embedded SQLite in ./data unless DATABASE_URL is set)
 //	go run . migrate    apply database migrations and exit
 //	go run . schema     print the GraphQL schema (SDL)
+//	go run . demo       create the demo organization and print its logins (development)
 //	go run . seed -bench  write the benchmark data set on PostgreSQL (see docs/benchmarks.md)
 //	go run . bench      run the load benchmark and write docs/benchmarks.md
 //	go run . -help      list the commands and every setting
@@ -29,6 +30,7 @@ import (
 	"staffroom/internal/app"
 	"staffroom/internal/bench"
 	"staffroom/internal/config"
+	"staffroom/internal/demo"
 	"staffroom/internal/store"
 
 	_ "staffroom/ent/runtime" // registers the privacy policies and hooks
@@ -39,6 +41,7 @@ var commands = []struct{ name, summary string }{
 	{"serve", "run the API server (the default command)"},
 	{"migrate", "apply database migrations and exit"},
 	{"schema", "print the GraphQL schema (SDL), for client code generation"},
+	{"demo", "create the demo organization, a login for every role, and print the logins (development only)"},
 	{"seed", "write the benchmark data set on PostgreSQL (seed -help)"},
 	{"bench", "run the load benchmark and rewrite docs/benchmarks.md (bench -help)"},
 	{"help", "list the commands and every setting"},
@@ -73,7 +76,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	// Checked before anything opens the data directory or the database.
 	switch command {
-	case "serve", "migrate":
+	case "serve", "migrate", "demo":
 	case "schema":
 		return printSchema(stdout)
 	case "seed": // the benchmark's commands take their own flags and database
@@ -86,6 +89,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	cfg, err := config.Load(args, getenv)
 	if err != nil {
 		return err
+	}
+	if command == "demo" && !cfg.Development() {
+		return errors.New("demo: refused outside development: its logins share a published password")
 	}
 	log := newLogger(cfg, stdout)
 
@@ -107,6 +113,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if command == "migrate" {
 		fmt.Fprintf(stdout, "database is up to date (%d migrations applied now)\n", len(applied))
 		return nil
+	}
+	if command == "demo" {
+		a, err := app.New(cfg, db, log, app.Options{})
+		if err != nil {
+			return err
+		}
+		return demo.Seed(ctx, demo.Services{Client: db.Client, Auth: a.Auth, Invitations: a.Invitations}, stdout)
 	}
 	return serve(ctx, cfg, db, log, stdout)
 }

@@ -4,6 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"io"
 	"net/http"
@@ -128,7 +131,7 @@ func TestHelpListsCommands(t *testing.T) {
 		if code != 0 {
 			t.Errorf("staffroom %s exits %d: %s", strings.Join(args, " "), code, stderr)
 		}
-		for _, command := range []string{"serve", "migrate", "schema", "seed", "bench"} {
+		for _, command := range []string{"serve", "migrate", "schema", "demo", "seed", "bench"} {
 			if !regexp.MustCompile(`(?m)^  ` + command + ` +\S`).MatchString(stdout) {
 				t.Errorf("staffroom %s does not list %s:\n%s", strings.Join(args, " "), command, stdout)
 			}
@@ -278,5 +281,31 @@ func TestRunsAsNonRootOnFreshDataDir(t *testing.T) {
 		if st := info.Sys().(*syscall.Stat_t); st.Uid != nonroot {
 			t.Errorf("%s belongs to uid %d", name, st.Uid)
 		}
+	}
+}
+
+// The demo's logins share a published password: outside development the
+// command refuses before it opens the database.
+func TestDemoRefusedInProduction(t *testing.T) {
+	dir := t.TempDir()
+	_, key, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(t.TempDir(), "key.pem")
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := runBinary(t, dir, []string{"STAFFROOM_ENV=production", "STAFFROOM_SIGNING_KEY_FILE=" + keyFile,
+		"STAFFROOM_MAIL_SENDER=log", "STAFFROOM_DATA_DIR=" + filepath.Join(dir, "data")}, "demo")
+	if code == 0 || !strings.Contains(stderr, "refused outside development") {
+		t.Errorf("demo in production: exit %d, stderr %q", code, stderr)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+		t.Errorf("demo in production wrote %s", entries[0].Name())
 	}
 }

@@ -194,7 +194,9 @@ func TestParallelAcceptsMakeOneMembership(t *testing.T) {
 				r := s.Do(t, "", `mutation($in: AcceptInvitationInput!) { acceptInvitation(input: $in) { accessToken } }`,
 					map[string]any{"in": map[string]any{"token": token, "password": "a long enough passphrase", "firstName": "Many"}})
 				ok[i] = len(r.Errors) == 0
-				if !ok[i] && !slices.Equal(r.Codes(), []string{"INVITATION_INVALID"}) {
+				// RATE_LIMITED: the login that the first accept made was
+				// checking other passwords at that moment.
+				if !ok[i] && !slices.Equal(r.Codes(), []string{"INVITATION_INVALID"}) && !slices.Equal(r.Codes(), []string{"RATE_LIMITED"}) {
 					t.Errorf("parallel accept: %v", r.Codes())
 				}
 			}()

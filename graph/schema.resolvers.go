@@ -69,8 +69,8 @@ func (r *mutationResolver) SignUp(ctx context.Context, input SignUpInput) (*Sign
 }
 
 // VerifyEmail is the resolver for the verifyEmail field.
-func (r *mutationResolver) VerifyEmail(ctx context.Context, token string, password *string) (*AuthPayload, error) {
-	sess, err := r.auth.VerifyEmail(ctx, token, deref(password))
+func (r *mutationResolver) VerifyEmail(ctx context.Context, token string, password string) (*AuthPayload, error) {
+	sess, err := r.auth.VerifyEmail(ctx, token, password)
 	return signedIn(ctx, sess, err)
 }
 

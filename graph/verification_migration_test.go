@@ -71,7 +71,7 @@ func TestVerificationMigrationMarksExistingLogins(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(applied) != 1 || applied[0] != verificationMigration+"_email_verification" {
+		if len(applied) == 0 || applied[0] != verificationMigration+"_email_verification" {
 			t.Fatalf("applied %v", applied)
 		}
 		sys := access.SystemContext(ctx, "test")

@@ -50,10 +50,10 @@ func signIn(t *testing.T, s *apptest.Server, token, field, query string, vars ma
 	return out[field]
 }
 
-func verifyEmail(t *testing.T, s *apptest.Server, token string) verifiedViewer {
+func verifyEmail(t *testing.T, s *apptest.Server, token, password string) verifiedViewer {
 	t.Helper()
-	return signIn(t, s, "", "verifyEmail", `mutation($t: String!) { verifyEmail(token: $t) { `+verifiedFields+` } }`,
-		map[string]any{"t": token})
+	return signIn(t, s, "", "verifyEmail", `mutation($t: String!, $p: String!) { verifyEmail(token: $t, password: $p) { `+verifiedFields+` } }`,
+		map[string]any{"t": token, "p": password})
 }
 
 func logInWith(t *testing.T, s *apptest.Server, email, password string) verifiedViewer {
@@ -124,12 +124,12 @@ func TestSignUpVerifiesTheAddressBeforeAnOrganization(t *testing.T) {
 		}
 
 		link := s.LinkToken(t, "ada@example.com", "/verify-email")
-		v := verifyEmail(t, s, link)
+		v := verifyEmail(t, s, link, apptest.Password)
 		if !v.verified() {
 			t.Error("verifyEmail did not verify the address")
 		}
 		s.MustDo(t, v.AccessToken, createOrgMutation, nil)
-		if codes := codesOf(t, s, "", `mutation($t: String!) { verifyEmail(token: $t) { accessToken } }`, map[string]any{"t": link}); !slices.Equal(codes, []string{"BAD_USER_INPUT"}) {
+		if codes := codesOf(t, s, "", `mutation($t: String!) { verifyEmail(token: $t, password: "`+apptest.Password+`") { accessToken } }`, map[string]any{"t": link}); !slices.Equal(codes, []string{"BAD_USER_INPUT"}) {
 			t.Errorf("a used link: %v", codes)
 		}
 
@@ -146,6 +146,31 @@ func TestSignUpVerifiesTheAddressBeforeAnOrganization(t *testing.T) {
 			t.Errorf("emails after signing up with a verified address: %+v", mails)
 		}
 		logInWith(t, s, "ada@example.com", apptest.Password)
+	})
+}
+
+// Someone signs up with another person's address and their own password; the
+// address's owner opens the link that lands in their mailbox. Confirming asks
+// for a password, so the stranger's never becomes the login's by a click: the
+// owner's does.
+func TestVerificationLinkSetsNoStrangersPassword(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, d storetest.Dialect) {
+		s := apptest.New(t, d, "STAFFROOM_SESSION_RATE_LIMIT=0")
+		const victim = "lena@example.com"
+		s.SignUpOnly(t, victim, "Mallory", "M", attackerPassword)
+		link := s.LinkToken(t, victim, "/verify-email")
+		r := s.Do(t, "", `mutation($t: String!, $p: String!) { verifyEmail(token: $t, password: $p) { accessToken } }`,
+			map[string]any{"t": link, "p": ""})
+		if len(r.Errors) == 0 || r.Errors[0].Code() != "BAD_USER_INPUT" || r.Errors[0].Extensions["field"] != "password" {
+			t.Fatalf("confirming without a password: %v", r.Errors)
+		}
+		if owner := verifyEmail(t, s, link, ownerPassword); !owner.verified() {
+			t.Fatal("the owner's confirmation did not verify the address")
+		}
+		if codes := logInCodes(t, s, victim, attackerPassword); !slices.Equal(codes, []string{"INVALID_CREDENTIALS"}) {
+			t.Errorf("the stranger's password after the owner confirmed: %v", codes)
+		}
+		logInWith(t, s, victim, ownerPassword)
 	})
 }
 
@@ -173,7 +198,7 @@ func TestShareableLinkThenTheOwnerSignsUp(t *testing.T) {
 			t.Errorf("sign-up for an unverified login's address answers %s, a fresh one %s", answer, fresh)
 		}
 		s.Deliver(t)
-		owner := verifyEmail(t, s, s.LinkToken(t, victim, "/verify-email"))
+		owner := verifyEmail(t, s, s.LinkToken(t, victim, "/verify-email"), ownerPassword)
 		if !owner.verified() || owner.Viewer.Organization != nil || len(owner.Viewer.Memberships) != 0 {
 			t.Errorf("after taking over: %+v", owner.Viewer)
 		}
@@ -303,7 +328,8 @@ func TestParallelVerificationAndReset(t *testing.T) {
 			wg.Add(2)
 			go func() {
 				defer wg.Done()
-				answers[0] = s.Do(t, "", `mutation($t: String!) { verifyEmail(token: $t) { accessToken } }`, map[string]any{"t": verify})
+				answers[0] = s.Do(t, "", `mutation($t: String!, $p: String!) { verifyEmail(token: $t, password: $p) { accessToken } }`,
+					map[string]any{"t": verify, "p": ownerPassword})
 			}()
 			go func() {
 				defer wg.Done()

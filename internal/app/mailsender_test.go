@@ -115,7 +115,7 @@ func (s *logServer) inviteAndReset(t *testing.T) string {
 		OnlyX(access.SystemContext(context.Background(), "test"))
 	_, link, _ := strings.Cut(queued.TextBody, "verify-email?token=")
 	var verified struct{ VerifyEmail struct{ AccessToken string } }
-	s.do(t, "", `mutation($t: String!) { verifyEmail(token: $t) { `+fields+` } }`,
+	s.do(t, "", `mutation($t: String!) { verifyEmail(token: $t, password: "correct horse battery staple") { `+fields+` } }`,
 		map[string]any{"t": strings.Fields(link)[0]}, &verified)
 	var org struct{ CreateOrganization struct{ ID string } }
 	s.do(t, verified.VerifyEmail.AccessToken, `mutation { createOrganization(input: {name: "Acme", preset: ACTIVITY}) { id } }`, nil, &org)

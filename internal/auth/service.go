@@ -152,6 +152,9 @@ func (s *Service) CheckPassword(ctx context.Context, who predicate.User, passwor
 	if err != nil {
 		return nil, fmt.Errorf("auth: check password: %w", err)
 	}
+	// Once an attempt is claimed, its outcome is recorded even if the client
+	// goes away: a claim left counted would lock the login out for nothing.
+	sys = context.WithoutCancel(sys)
 	if err := s.claimAttempt(sys, u); err != nil {
 		if errcode.Is(err, errcode.AccountLocked) {
 			// Hash all the same, so that a locked account answers no sooner
@@ -193,6 +196,14 @@ func (s *Service) claimAttempt(ctx context.Context, u *ent.User) error {
 		return fmt.Errorf("auth: count attempt: %w", err)
 	}
 	if n == 0 {
+		locked, err := s.client.User.Query().Where(user.ID(u.ID), user.LockedAtNotNil()).Exist(ctx)
+		if err != nil {
+			return fmt.Errorf("auth: count attempt: %w", err)
+		}
+		if !locked {
+			// Not locked: other checks of this login's password are running.
+			return errcode.New(errcode.RateLimited, "too many password checks for this login at the same moment; try again in a few seconds")
+		}
 		return errcode.New(errcode.AccountLocked, "this account is locked after too many failed logins; reset the password or ask an administrator to unlock it")
 	}
 	return nil

@@ -130,9 +130,6 @@ func (s *Service) sendVerification(ctx context.Context, tx *ent.Client, u *ent.U
 	create := tx.EmailVerification.Create().
 		SetUserID(u.ID).SetTokenHash(hash).SetCreatedAt(now).SetExpiresAt(now.Add(VerificationTTL)).
 		SetFirstName(p.first).SetLastName(p.last).SetNillablePhone(p.phone)
-	if p.passwordHash != "" {
-		create.SetPasswordHash(p.passwordHash)
-	}
 	if err := create.Exec(ctx); err != nil {
 		return err
 	}
@@ -145,7 +142,7 @@ func (s *Service) sendVerification(ctx context.Context, tx *ent.Client, u *ent.U
 		To:      u.Email,
 		Subject: "Confirm your email address for Staffroom",
 		Text: fmt.Sprintf("Hello %s,\n\nSomeone, we hope you, signed up for Staffroom with this address. "+
-			"Open this link within 24 hours to confirm it and sign in:\n\n%s\n\n"+
+			"Open this link within 24 hours to confirm it; you will be asked for your password:\n\n%s\n\n"+
 			"If it was not you, do not open the link: ignore this email and nothing changes.\n", name, link),
 	}, "", string(u.ID))
 	return err
@@ -197,16 +194,17 @@ func (s *Service) VerifyEmail(ctx context.Context, token, password string) (*Ses
 	if ev.UsedAt != nil || !s.now().Before(ev.ExpiresAt) {
 		return nil, invalid
 	}
-	proof := Proof{How: "verification link", hash: ev.PasswordHash, FirstName: ev.FirstName, LastName: ev.LastName, Phone: ev.Phone}
-	if password != "" || proof.hash == "" {
-		if password == "" {
-			return nil, errcode.Input("password", "choose a password to confirm your address")
-		}
-		if err := CheckPasswordPolicy(password); err != nil {
-			return nil, err
-		}
-		proof.Password, proof.hash = password, ""
+	// The link never carries a password: whoever signed up may not be who reads
+	// the address, and a password chosen by someone else must not become the
+	// address owner's by a click. Confirming asks for the password — the one
+	// chosen at sign-up, or a new one.
+	if password == "" {
+		return nil, errcode.Input("password", "enter the password for this login to confirm your address: the one you chose when you signed up, or a new one")
 	}
+	if err := CheckPasswordPolicy(password); err != nil {
+		return nil, err
+	}
+	proof := Proof{How: "verification link", Password: password, FirstName: ev.FirstName, LastName: ev.LastName, Phone: ev.Phone}
 	err = store.InTx(sys, s.client, func(ctx context.Context, tx *ent.Client) error {
 		// ProveAddress takes the login's row before anything else, as a reset
 		// and an invitation do, so that parallel proofs queue there rather than

@@ -303,7 +303,7 @@ func (s *seeder) signUp(ctx context.Context, email, first, last string) (pulid.I
 	if !ok {
 		return "", fmt.Errorf("seed: no verification link in the email to %s", email)
 	}
-	sess, err := s.a.app.Auth.VerifyEmail(ctx, strings.Fields(rest)[0], "")
+	sess, err := s.a.app.Auth.VerifyEmail(ctx, strings.Fields(rest)[0], password)
 	if err != nil {
 		return "", fmt.Errorf("seed: verify %s: %w", email, err)
 	}

@@ -218,9 +218,9 @@ func (p *pages) resetPassword(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *pages) verifyView(token string) view {
-	return view{Title: "Confirm your email address", Token: token, Action: "/verify-email", PasswordLabel: "Password (optional)",
-		PasswordHint: "Leave it empty to keep the password you chose when you signed up; a link sent again asks for one.",
-		Submit:       "Confirm my address"}
+	return view{Title: "Confirm your email address", Token: token, Action: "/verify-email", PasswordLabel: "Your password",
+		PasswordHint: "The one you chose when you signed up, or a new one: it becomes your login's password.",
+		Submit:       "Confirm my address", PasswordRequired: true}
 }
 
 func (p *pages) showVerify(w http.ResponseWriter, r *http.Request) {

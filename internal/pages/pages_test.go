@@ -160,6 +160,10 @@ func TestVerifyEmailPage(t *testing.T) {
 			t.Fatalf("opening the link: %d, %s", res.StatusCode, verified())
 		}
 		res, body := page(t, http.MethodPost, s.URL+"/verify-email", url.Values{"token": {token}})
+		if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, `role="alert"`) {
+			t.Errorf("confirming without a password: want the form again with the error, got %d %s", res.StatusCode, body)
+		}
+		res, body = page(t, http.MethodPost, s.URL+"/verify-email", url.Values{"token": {token}, "password": {apptest.Password}})
 		if res.StatusCode != http.StatusOK || !strings.Contains(body, "Address confirmed") {
 			t.Fatalf("confirming: %d %s", res.StatusCode, body)
 		}

@@ -33,7 +33,7 @@ async function gql(query, variables, token) {
   await gql('mutation($in: SignUpInput!) { signUp(input: $in) { verificationSent } }',
     {in: {email: 'grace@example.com', password: 'a long passphrase', firstName: 'Grace', lastName: 'Hopper'}});
   const link = await (await fetch('/inbox?to=grace@example.com')).text();
-  const up = await gql('mutation($t: String!) { verifyEmail(token: $t) { accessToken } }', {t: link});
+  const up = await gql('mutation($t: String!) { verifyEmail(token: $t, password: "a long passphrase") { accessToken } }', {t: link});
   const org = await gql('mutation { createOrganization(input: {name: "Harbour Rowing", preset: ACTIVITY}) { id } }',
     null, up.verifyEmail.accessToken);
   const sw = await gql('mutation($id: ID!) { switchOrganization(organizationId: $id) { accessToken } }',

@@ -187,8 +187,8 @@ const authFields = `accessToken refreshToken viewer { user { id } }`
 func (s *Server) SignUp(t testing.TB, email, first, last string) *User {
 	t.Helper()
 	s.SignUpOnly(t, email, first, last, Password)
-	r := s.MustDo(t, "", `mutation($t: String!) { verifyEmail(token: $t) { `+authFields+` } }`,
-		map[string]any{"t": s.LinkToken(t, strings.ToLower(strings.TrimSpace(email)), "/verify-email")})
+	r := s.MustDo(t, "", `mutation($t: String!, $p: String!) { verifyEmail(token: $t, password: $p) { `+authFields+` } }`,
+		map[string]any{"p": Password, "t": s.LinkToken(t, strings.ToLower(strings.TrimSpace(email)), "/verify-email")})
 	var out struct{ VerifyEmail authPayload }
 	r.Decode(t, &out)
 	return out.VerifyEmail.user(email)
