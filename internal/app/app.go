@@ -31,7 +31,8 @@ type App struct {
 	DB      *store.DB
 	Auth    *auth.Service
 	// Outbox delivers queued emails; Run it in the background.
-	Outbox *outbox.Worker
+	Outbox      *outbox.Worker
+	Invitations *invitation.Service
 	// Metrics serves /metrics when it has an address of its own
 	// (STAFFROOM_METRICS_ADDR); nil otherwise.
 	Metrics http.Handler
@@ -153,7 +154,7 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger, opts Options) (*App,
 		Instrument:     instrument,
 	})
 	h = withSMSReceipts(h, cfg, db.Client, log)
-	return &App{Handler: h, DB: db, Auth: authService, Outbox: worker, Metrics: metricsApart}, nil
+	return &App{Handler: h, DB: db, Auth: authService, Outbox: worker, Invitations: invitations, Metrics: metricsApart}, nil
 }
 
 func splitList(s string) []string {
