@@ -21,9 +21,11 @@ import (
 	"staffroom/ent/membership"
 	"staffroom/ent/message"
 	"staffroom/ent/messagetemplate"
+	"staffroom/ent/messagingsetting"
 	"staffroom/ent/organization"
 	"staffroom/ent/outboxemail"
 	"staffroom/ent/passwordreset"
+	"staffroom/ent/phoneverification"
 	"staffroom/ent/role"
 	"staffroom/ent/session"
 	"staffroom/ent/user"
@@ -59,12 +61,16 @@ type Client struct {
 	Message *MessageClient
 	// MessageTemplate is the client for interacting with the MessageTemplate builders.
 	MessageTemplate *MessageTemplateClient
+	// MessagingSetting is the client for interacting with the MessagingSetting builders.
+	MessagingSetting *MessagingSettingClient
 	// Organization is the client for interacting with the Organization builders.
 	Organization *OrganizationClient
 	// OutboxEmail is the client for interacting with the OutboxEmail builders.
 	OutboxEmail *OutboxEmailClient
 	// PasswordReset is the client for interacting with the PasswordReset builders.
 	PasswordReset *PasswordResetClient
+	// PhoneVerification is the client for interacting with the PhoneVerification builders.
+	PhoneVerification *PhoneVerificationClient
 	// Role is the client for interacting with the Role builders.
 	Role *RoleClient
 	// Session is the client for interacting with the Session builders.
@@ -91,9 +97,11 @@ func (c *Client) init() {
 	c.Membership = NewMembershipClient(c.config)
 	c.Message = NewMessageClient(c.config)
 	c.MessageTemplate = NewMessageTemplateClient(c.config)
+	c.MessagingSetting = NewMessagingSettingClient(c.config)
 	c.Organization = NewOrganizationClient(c.config)
 	c.OutboxEmail = NewOutboxEmailClient(c.config)
 	c.PasswordReset = NewPasswordResetClient(c.config)
+	c.PhoneVerification = NewPhoneVerificationClient(c.config)
 	c.Role = NewRoleClient(c.config)
 	c.Session = NewSessionClient(c.config)
 	c.User = NewUserClient(c.config)
@@ -198,9 +206,11 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Membership:        NewMembershipClient(cfg),
 		Message:           NewMessageClient(cfg),
 		MessageTemplate:   NewMessageTemplateClient(cfg),
+		MessagingSetting:  NewMessagingSettingClient(cfg),
 		Organization:      NewOrganizationClient(cfg),
 		OutboxEmail:       NewOutboxEmailClient(cfg),
 		PasswordReset:     NewPasswordResetClient(cfg),
+		PhoneVerification: NewPhoneVerificationClient(cfg),
 		Role:              NewRoleClient(cfg),
 		Session:           NewSessionClient(cfg),
 		User:              NewUserClient(cfg),
@@ -232,9 +242,11 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Membership:        NewMembershipClient(cfg),
 		Message:           NewMessageClient(cfg),
 		MessageTemplate:   NewMessageTemplateClient(cfg),
+		MessagingSetting:  NewMessagingSettingClient(cfg),
 		Organization:      NewOrganizationClient(cfg),
 		OutboxEmail:       NewOutboxEmailClient(cfg),
 		PasswordReset:     NewPasswordResetClient(cfg),
+		PhoneVerification: NewPhoneVerificationClient(cfg),
 		Role:              NewRoleClient(cfg),
 		Session:           NewSessionClient(cfg),
 		User:              NewUserClient(cfg),
@@ -268,8 +280,8 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.AuditEvent, c.Delivery, c.EmailVerification, c.Group, c.Invitation, c.Invoice,
-		c.Membership, c.Message, c.MessageTemplate, c.Organization, c.OutboxEmail,
-		c.PasswordReset, c.Role, c.Session, c.User,
+		c.Membership, c.Message, c.MessageTemplate, c.MessagingSetting, c.Organization,
+		c.OutboxEmail, c.PasswordReset, c.PhoneVerification, c.Role, c.Session, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -280,8 +292,8 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.AuditEvent, c.Delivery, c.EmailVerification, c.Group, c.Invitation, c.Invoice,
-		c.Membership, c.Message, c.MessageTemplate, c.Organization, c.OutboxEmail,
-		c.PasswordReset, c.Role, c.Session, c.User,
+		c.Membership, c.Message, c.MessageTemplate, c.MessagingSetting, c.Organization,
+		c.OutboxEmail, c.PasswordReset, c.PhoneVerification, c.Role, c.Session, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -308,12 +320,16 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Message.mutate(ctx, m)
 	case *MessageTemplateMutation:
 		return c.MessageTemplate.mutate(ctx, m)
+	case *MessagingSettingMutation:
+		return c.MessagingSetting.mutate(ctx, m)
 	case *OrganizationMutation:
 		return c.Organization.mutate(ctx, m)
 	case *OutboxEmailMutation:
 		return c.OutboxEmail.mutate(ctx, m)
 	case *PasswordResetMutation:
 		return c.PasswordReset.mutate(ctx, m)
+	case *PhoneVerificationMutation:
+		return c.PhoneVerification.mutate(ctx, m)
 	case *RoleMutation:
 		return c.Role.mutate(ctx, m)
 	case *SessionMutation:
@@ -1979,6 +1995,156 @@ func (c *MessageTemplateClient) mutate(ctx context.Context, m *MessageTemplateMu
 	}
 }
 
+// MessagingSettingClient is a client for the MessagingSetting schema.
+type MessagingSettingClient struct {
+	config
+}
+
+// NewMessagingSettingClient returns a client for the MessagingSetting from the given config.
+func NewMessagingSettingClient(c config) *MessagingSettingClient {
+	return &MessagingSettingClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `messagingsetting.Hooks(f(g(h())))`.
+func (c *MessagingSettingClient) Use(hooks ...Hook) {
+	c.hooks.MessagingSetting = append(c.hooks.MessagingSetting, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `messagingsetting.Intercept(f(g(h())))`.
+func (c *MessagingSettingClient) Intercept(interceptors ...Interceptor) {
+	c.inters.MessagingSetting = append(c.inters.MessagingSetting, interceptors...)
+}
+
+// Create returns a builder for creating a MessagingSetting entity.
+func (c *MessagingSettingClient) Create() *MessagingSettingCreate {
+	mutation := newMessagingSettingMutation(c.config, OpCreate)
+	return &MessagingSettingCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of MessagingSetting entities.
+func (c *MessagingSettingClient) CreateBulk(builders ...*MessagingSettingCreate) *MessagingSettingCreateBulk {
+	return &MessagingSettingCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MessagingSettingClient) MapCreateBulk(slice any, setFunc func(*MessagingSettingCreate, int)) *MessagingSettingCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MessagingSettingCreateBulk{err: fmt.Errorf("calling to MessagingSettingClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MessagingSettingCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MessagingSettingCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for MessagingSetting.
+func (c *MessagingSettingClient) Update() *MessagingSettingUpdate {
+	mutation := newMessagingSettingMutation(c.config, OpUpdate)
+	return &MessagingSettingUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MessagingSettingClient) UpdateOne(_m *MessagingSetting) *MessagingSettingUpdateOne {
+	mutation := newMessagingSettingMutation(c.config, OpUpdateOne, withMessagingSetting(_m))
+	return &MessagingSettingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MessagingSettingClient) UpdateOneID(id pulid.ID) *MessagingSettingUpdateOne {
+	mutation := newMessagingSettingMutation(c.config, OpUpdateOne, withMessagingSettingID(id))
+	return &MessagingSettingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for MessagingSetting.
+func (c *MessagingSettingClient) Delete() *MessagingSettingDelete {
+	mutation := newMessagingSettingMutation(c.config, OpDelete)
+	return &MessagingSettingDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MessagingSettingClient) DeleteOne(_m *MessagingSetting) *MessagingSettingDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MessagingSettingClient) DeleteOneID(id pulid.ID) *MessagingSettingDeleteOne {
+	builder := c.Delete().Where(messagingsetting.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MessagingSettingDeleteOne{builder}
+}
+
+// Query returns a query builder for MessagingSetting.
+func (c *MessagingSettingClient) Query() *MessagingSettingQuery {
+	return &MessagingSettingQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMessagingSetting},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a MessagingSetting entity by its id.
+func (c *MessagingSettingClient) Get(ctx context.Context, id pulid.ID) (*MessagingSetting, error) {
+	return c.Query().Where(messagingsetting.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MessagingSettingClient) GetX(ctx context.Context, id pulid.ID) *MessagingSetting {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryOrganization queries the organization edge of a MessagingSetting.
+func (c *MessagingSettingClient) QueryOrganization(_m *MessagingSetting) *OrganizationQuery {
+	query := (&OrganizationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(messagingsetting.Table, messagingsetting.FieldID, id),
+			sqlgraph.To(organization.Table, organization.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, messagingsetting.OrganizationTable, messagingsetting.OrganizationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *MessagingSettingClient) Hooks() []Hook {
+	hooks := c.hooks.MessagingSetting
+	return append(hooks[:len(hooks):len(hooks)], messagingsetting.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *MessagingSettingClient) Interceptors() []Interceptor {
+	return c.inters.MessagingSetting
+}
+
+func (c *MessagingSettingClient) mutate(ctx context.Context, m *MessagingSettingMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MessagingSettingCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MessagingSettingUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MessagingSettingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MessagingSettingDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown MessagingSetting mutation op: %q", m.Op())
+	}
+}
+
 // OrganizationClient is a client for the Organization schema.
 type OrganizationClient struct {
 	config
@@ -2378,6 +2544,140 @@ func (c *PasswordResetClient) mutate(ctx context.Context, m *PasswordResetMutati
 		return (&PasswordResetDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown PasswordReset mutation op: %q", m.Op())
+	}
+}
+
+// PhoneVerificationClient is a client for the PhoneVerification schema.
+type PhoneVerificationClient struct {
+	config
+}
+
+// NewPhoneVerificationClient returns a client for the PhoneVerification from the given config.
+func NewPhoneVerificationClient(c config) *PhoneVerificationClient {
+	return &PhoneVerificationClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `phoneverification.Hooks(f(g(h())))`.
+func (c *PhoneVerificationClient) Use(hooks ...Hook) {
+	c.hooks.PhoneVerification = append(c.hooks.PhoneVerification, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `phoneverification.Intercept(f(g(h())))`.
+func (c *PhoneVerificationClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PhoneVerification = append(c.inters.PhoneVerification, interceptors...)
+}
+
+// Create returns a builder for creating a PhoneVerification entity.
+func (c *PhoneVerificationClient) Create() *PhoneVerificationCreate {
+	mutation := newPhoneVerificationMutation(c.config, OpCreate)
+	return &PhoneVerificationCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PhoneVerification entities.
+func (c *PhoneVerificationClient) CreateBulk(builders ...*PhoneVerificationCreate) *PhoneVerificationCreateBulk {
+	return &PhoneVerificationCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PhoneVerificationClient) MapCreateBulk(slice any, setFunc func(*PhoneVerificationCreate, int)) *PhoneVerificationCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PhoneVerificationCreateBulk{err: fmt.Errorf("calling to PhoneVerificationClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PhoneVerificationCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PhoneVerificationCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PhoneVerification.
+func (c *PhoneVerificationClient) Update() *PhoneVerificationUpdate {
+	mutation := newPhoneVerificationMutation(c.config, OpUpdate)
+	return &PhoneVerificationUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PhoneVerificationClient) UpdateOne(_m *PhoneVerification) *PhoneVerificationUpdateOne {
+	mutation := newPhoneVerificationMutation(c.config, OpUpdateOne, withPhoneVerification(_m))
+	return &PhoneVerificationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PhoneVerificationClient) UpdateOneID(id pulid.ID) *PhoneVerificationUpdateOne {
+	mutation := newPhoneVerificationMutation(c.config, OpUpdateOne, withPhoneVerificationID(id))
+	return &PhoneVerificationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PhoneVerification.
+func (c *PhoneVerificationClient) Delete() *PhoneVerificationDelete {
+	mutation := newPhoneVerificationMutation(c.config, OpDelete)
+	return &PhoneVerificationDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PhoneVerificationClient) DeleteOne(_m *PhoneVerification) *PhoneVerificationDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PhoneVerificationClient) DeleteOneID(id pulid.ID) *PhoneVerificationDeleteOne {
+	builder := c.Delete().Where(phoneverification.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PhoneVerificationDeleteOne{builder}
+}
+
+// Query returns a query builder for PhoneVerification.
+func (c *PhoneVerificationClient) Query() *PhoneVerificationQuery {
+	return &PhoneVerificationQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePhoneVerification},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PhoneVerification entity by its id.
+func (c *PhoneVerificationClient) Get(ctx context.Context, id pulid.ID) (*PhoneVerification, error) {
+	return c.Query().Where(phoneverification.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PhoneVerificationClient) GetX(ctx context.Context, id pulid.ID) *PhoneVerification {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *PhoneVerificationClient) Hooks() []Hook {
+	hooks := c.hooks.PhoneVerification
+	return append(hooks[:len(hooks):len(hooks)], phoneverification.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PhoneVerificationClient) Interceptors() []Interceptor {
+	return c.inters.PhoneVerification
+}
+
+func (c *PhoneVerificationClient) mutate(ctx context.Context, m *PhoneVerificationMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PhoneVerificationCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PhoneVerificationUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PhoneVerificationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PhoneVerificationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PhoneVerification mutation op: %q", m.Op())
 	}
 }
 
@@ -2851,13 +3151,13 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 type (
 	hooks struct {
 		AuditEvent, Delivery, EmailVerification, Group, Invitation, Invoice, Membership,
-		Message, MessageTemplate, Organization, OutboxEmail, PasswordReset, Role,
-		Session, User []ent.Hook
+		Message, MessageTemplate, MessagingSetting, Organization, OutboxEmail,
+		PasswordReset, PhoneVerification, Role, Session, User []ent.Hook
 	}
 	inters struct {
 		AuditEvent, Delivery, EmailVerification, Group, Invitation, Invoice, Membership,
-		Message, MessageTemplate, Organization, OutboxEmail, PasswordReset, Role,
-		Session, User []ent.Interceptor
+		Message, MessageTemplate, MessagingSetting, Organization, OutboxEmail,
+		PasswordReset, PhoneVerification, Role, Session, User []ent.Interceptor
 	}
 )
 

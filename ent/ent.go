@@ -16,9 +16,11 @@ import (
 	"staffroom/ent/membership"
 	"staffroom/ent/message"
 	"staffroom/ent/messagetemplate"
+	"staffroom/ent/messagingsetting"
 	"staffroom/ent/organization"
 	"staffroom/ent/outboxemail"
 	"staffroom/ent/passwordreset"
+	"staffroom/ent/phoneverification"
 	"staffroom/ent/role"
 	"staffroom/ent/session"
 	"staffroom/ent/user"
@@ -96,9 +98,11 @@ func checkColumn(t, c string) error {
 			membership.Table:        membership.ValidColumn,
 			message.Table:           message.ValidColumn,
 			messagetemplate.Table:   messagetemplate.ValidColumn,
+			messagingsetting.Table:  messagingsetting.ValidColumn,
 			organization.Table:      organization.ValidColumn,
 			outboxemail.Table:       outboxemail.ValidColumn,
 			passwordreset.Table:     passwordreset.ValidColumn,
+			phoneverification.Table: phoneverification.ValidColumn,
 			role.Table:              role.ValidColumn,
 			session.Table:           session.ValidColumn,
 			user.Table:              user.ValidColumn,

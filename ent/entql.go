@@ -12,9 +12,11 @@ import (
 	"staffroom/ent/membership"
 	"staffroom/ent/message"
 	"staffroom/ent/messagetemplate"
+	"staffroom/ent/messagingsetting"
 	"staffroom/ent/organization"
 	"staffroom/ent/outboxemail"
 	"staffroom/ent/passwordreset"
+	"staffroom/ent/phoneverification"
 	"staffroom/ent/predicate"
 	"staffroom/ent/role"
 	"staffroom/ent/session"
@@ -28,7 +30,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 15)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 17)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   auditevent.Table,
@@ -247,6 +249,23 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   messagingsetting.Table,
+			Columns: messagingsetting.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: messagingsetting.FieldID,
+			},
+		},
+		Type: "MessagingSetting",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			messagingsetting.FieldCreatedAt:            {Type: field.TypeTime, Column: messagingsetting.FieldCreatedAt},
+			messagingsetting.FieldUpdatedAt:            {Type: field.TypeTime, Column: messagingsetting.FieldUpdatedAt},
+			messagingsetting.FieldOrganizationID:       {Type: field.TypeString, Column: messagingsetting.FieldOrganizationID},
+			messagingsetting.FieldRequireVerifiedPhone: {Type: field.TypeBool, Column: messagingsetting.FieldRequireVerifiedPhone},
+		},
+	}
+	graph.Nodes[10] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organization.Table,
 			Columns: organization.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -274,7 +293,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organization.FieldLockVersion:          {Type: field.TypeInt, Column: organization.FieldLockVersion},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxemail.Table,
 			Columns: outboxemail.Columns,
@@ -300,7 +319,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxemail.FieldSentAt:         {Type: field.TypeTime, Column: outboxemail.FieldSentAt},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   passwordreset.Table,
 			Columns: passwordreset.Columns,
@@ -318,7 +337,28 @@ var schemaGraph = func() *sqlgraph.Schema {
 			passwordreset.FieldUsedAt:    {Type: field.TypeTime, Column: passwordreset.FieldUsedAt},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   phoneverification.Table,
+			Columns: phoneverification.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: phoneverification.FieldID,
+			},
+		},
+		Type: "PhoneVerification",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			phoneverification.FieldUserID:     {Type: field.TypeString, Column: phoneverification.FieldUserID},
+			phoneverification.FieldPhone:      {Type: field.TypeString, Column: phoneverification.FieldPhone},
+			phoneverification.FieldCodeHash:   {Type: field.TypeString, Column: phoneverification.FieldCodeHash},
+			phoneverification.FieldAttempts:   {Type: field.TypeInt, Column: phoneverification.FieldAttempts},
+			phoneverification.FieldIP:         {Type: field.TypeString, Column: phoneverification.FieldIP},
+			phoneverification.FieldCreatedAt:  {Type: field.TypeTime, Column: phoneverification.FieldCreatedAt},
+			phoneverification.FieldExpiresAt:  {Type: field.TypeTime, Column: phoneverification.FieldExpiresAt},
+			phoneverification.FieldVerifiedAt: {Type: field.TypeTime, Column: phoneverification.FieldVerifiedAt},
+		},
+	}
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   role.Table,
 			Columns: role.Columns,
@@ -341,7 +381,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			role.FieldDefaultGroupScope: {Type: field.TypeEnum, Column: role.FieldDefaultGroupScope},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -365,7 +405,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:       {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -724,6 +764,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"MessageTemplate",
+		"Organization",
+	)
+	graph.MustAddE(
+		"organization",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   messagingsetting.OrganizationTable,
+			Columns: []string{messagingsetting.OrganizationColumn},
+			Bidi:    false,
+		},
+		"MessagingSetting",
 		"Organization",
 	)
 	graph.MustAddE(
@@ -2031,6 +2083,80 @@ func (f *MessageTemplateFilter) WhereHasOrganizationWith(preds ...predicate.Orga
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *MessagingSettingQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the MessagingSettingQuery builder.
+func (_q *MessagingSettingQuery) Filter() *MessagingSettingFilter {
+	return &MessagingSettingFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *MessagingSettingMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the MessagingSettingMutation builder.
+func (m *MessagingSettingMutation) Filter() *MessagingSettingFilter {
+	return &MessagingSettingFilter{config: m.config, predicateAdder: m}
+}
+
+// MessagingSettingFilter provides a generic filtering capability at runtime for MessagingSettingQuery.
+type MessagingSettingFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *MessagingSettingFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *MessagingSettingFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(messagingsetting.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *MessagingSettingFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(messagingsetting.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *MessagingSettingFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(messagingsetting.FieldUpdatedAt))
+}
+
+// WhereOrganizationID applies the entql string predicate on the organization_id field.
+func (f *MessagingSettingFilter) WhereOrganizationID(p entql.StringP) {
+	f.Where(p.Field(messagingsetting.FieldOrganizationID))
+}
+
+// WhereRequireVerifiedPhone applies the entql bool predicate on the require_verified_phone field.
+func (f *MessagingSettingFilter) WhereRequireVerifiedPhone(p entql.BoolP) {
+	f.Where(p.Field(messagingsetting.FieldRequireVerifiedPhone))
+}
+
+// WhereHasOrganization applies a predicate to check if query has an edge organization.
+func (f *MessagingSettingFilter) WhereHasOrganization() {
+	f.Where(entql.HasEdge("organization"))
+}
+
+// WhereHasOrganizationWith applies a predicate to check if query has an edge organization with a given conditions (other predicates).
+func (f *MessagingSettingFilter) WhereHasOrganizationWith(preds ...predicate.Organization) {
+	f.Where(entql.HasEdgeWith("organization", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *OrganizationQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2059,7 +2185,7 @@ type OrganizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2179,7 +2305,7 @@ type OutboxEmailFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxEmailFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2284,7 +2410,7 @@ type PasswordResetFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PasswordResetFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2321,6 +2447,86 @@ func (f *PasswordResetFilter) WhereUsedAt(p entql.TimeP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *PhoneVerificationQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the PhoneVerificationQuery builder.
+func (_q *PhoneVerificationQuery) Filter() *PhoneVerificationFilter {
+	return &PhoneVerificationFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *PhoneVerificationMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the PhoneVerificationMutation builder.
+func (m *PhoneVerificationMutation) Filter() *PhoneVerificationFilter {
+	return &PhoneVerificationFilter{config: m.config, predicateAdder: m}
+}
+
+// PhoneVerificationFilter provides a generic filtering capability at runtime for PhoneVerificationQuery.
+type PhoneVerificationFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *PhoneVerificationFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *PhoneVerificationFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(phoneverification.FieldID))
+}
+
+// WhereUserID applies the entql string predicate on the user_id field.
+func (f *PhoneVerificationFilter) WhereUserID(p entql.StringP) {
+	f.Where(p.Field(phoneverification.FieldUserID))
+}
+
+// WherePhone applies the entql string predicate on the phone field.
+func (f *PhoneVerificationFilter) WherePhone(p entql.StringP) {
+	f.Where(p.Field(phoneverification.FieldPhone))
+}
+
+// WhereCodeHash applies the entql string predicate on the code_hash field.
+func (f *PhoneVerificationFilter) WhereCodeHash(p entql.StringP) {
+	f.Where(p.Field(phoneverification.FieldCodeHash))
+}
+
+// WhereAttempts applies the entql int predicate on the attempts field.
+func (f *PhoneVerificationFilter) WhereAttempts(p entql.IntP) {
+	f.Where(p.Field(phoneverification.FieldAttempts))
+}
+
+// WhereIP applies the entql string predicate on the ip field.
+func (f *PhoneVerificationFilter) WhereIP(p entql.StringP) {
+	f.Where(p.Field(phoneverification.FieldIP))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *PhoneVerificationFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(phoneverification.FieldCreatedAt))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *PhoneVerificationFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(phoneverification.FieldExpiresAt))
+}
+
+// WhereVerifiedAt applies the entql time.Time predicate on the verified_at field.
+func (f *PhoneVerificationFilter) WhereVerifiedAt(p entql.TimeP) {
+	f.Where(p.Field(phoneverification.FieldVerifiedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *RoleQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2349,7 +2555,7 @@ type RoleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RoleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2453,7 +2659,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2562,7 +2768,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -32,12 +32,16 @@ type Tx struct {
 	Message *MessageClient
 	// MessageTemplate is the client for interacting with the MessageTemplate builders.
 	MessageTemplate *MessageTemplateClient
+	// MessagingSetting is the client for interacting with the MessagingSetting builders.
+	MessagingSetting *MessagingSettingClient
 	// Organization is the client for interacting with the Organization builders.
 	Organization *OrganizationClient
 	// OutboxEmail is the client for interacting with the OutboxEmail builders.
 	OutboxEmail *OutboxEmailClient
 	// PasswordReset is the client for interacting with the PasswordReset builders.
 	PasswordReset *PasswordResetClient
+	// PhoneVerification is the client for interacting with the PhoneVerification builders.
+	PhoneVerification *PhoneVerificationClient
 	// Role is the client for interacting with the Role builders.
 	Role *RoleClient
 	// Session is the client for interacting with the Session builders.
@@ -184,9 +188,11 @@ func (tx *Tx) init() {
 	tx.Membership = NewMembershipClient(tx.config)
 	tx.Message = NewMessageClient(tx.config)
 	tx.MessageTemplate = NewMessageTemplateClient(tx.config)
+	tx.MessagingSetting = NewMessagingSettingClient(tx.config)
 	tx.Organization = NewOrganizationClient(tx.config)
 	tx.OutboxEmail = NewOutboxEmailClient(tx.config)
 	tx.PasswordReset = NewPasswordResetClient(tx.config)
+	tx.PhoneVerification = NewPhoneVerificationClient(tx.config)
 	tx.Role = NewRoleClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.User = NewUserClient(tx.config)

@@ -343,11 +343,16 @@ type ComplexityRoot struct {
 		Subject func(childComplexity int) int
 	}
 
+	MessagingSetting struct {
+		RequireVerifiedPhone func(childComplexity int) int
+	}
+
 	Mutation struct {
 		AcceptInvitation         func(childComplexity int, input AcceptInvitationInput) int
 		ApproveMessage           func(childComplexity int, id pulid.ID) int
 		CancelInvoice            func(childComplexity int, id pulid.ID) int
 		ChangePassword           func(childComplexity int, currentPassword string, newPassword string) int
+		ConfirmPhoneVerification func(childComplexity int, code string) int
 		CreateGroup              func(childComplexity int, input ent.CreateGroupInput) int
 		CreateInvoice            func(childComplexity int, input ent.CreateInvoiceInput) int
 		CreateMessageTemplate    func(childComplexity int, input ent.CreateMessageTemplateInput) int
@@ -370,6 +375,7 @@ type ComplexityRoot struct {
 		RefundInvoice            func(childComplexity int, id pulid.ID) int
 		RemoveMember             func(childComplexity int, id pulid.ID) int
 		RequestPasswordReset     func(childComplexity int, email string) int
+		RequestPhoneVerification func(childComplexity int) int
 		ResendInvitation         func(childComplexity int, id pulid.ID) int
 		ResendVerification       func(childComplexity int, email string) int
 		ResetPassword            func(childComplexity int, token string, newPassword string) int
@@ -388,10 +394,11 @@ type ComplexityRoot struct {
 		UpdateInvitationTemplate func(childComplexity int, input InvitationTemplateInput) int
 		UpdateMember             func(childComplexity int, id pulid.ID, input UpdateMemberInput) int
 		UpdateMessageTemplate    func(childComplexity int, id pulid.ID, input ent.UpdateMessageTemplateInput) int
+		UpdateMessagingSettings  func(childComplexity int, input UpdateMessagingSettingsInput) int
 		UpdateOrganization       func(childComplexity int, input UpdateOrganizationInput) int
 		UpdateProfile            func(childComplexity int, input UpdateProfileInput) int
 		UpdateRole               func(childComplexity int, id pulid.ID, input UpdateRoleInput) int
-		VerifyEmail              func(childComplexity int, token string, password *string) int
+		VerifyEmail              func(childComplexity int, token string, password string) int
 	}
 
 	Organization struct {
@@ -409,6 +416,7 @@ type ComplexityRoot struct {
 		Members            func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MembershipOrder, where *ent.MembershipWhereInput, includeRemoved *bool) int
 		MessageTemplates   func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MessageTemplateOrder, where *ent.MessageTemplateWhereInput) int
 		Messages           func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MessageOrder, where *ent.MessageWhereInput) int
+		MessagingSettings  func(childComplexity int) int
 		Name               func(childComplexity int) int
 		Phone              func(childComplexity int) int
 		Roles              func(childComplexity int) int
@@ -480,6 +488,7 @@ type ComplexityRoot struct {
 		LastName      func(childComplexity int) int
 		Name          func(childComplexity int) int
 		Phone         func(childComplexity int) int
+		PhoneVerified func(childComplexity int) int
 		UpdatedAt     func(childComplexity int) int
 	}
 
@@ -512,7 +521,7 @@ type MessageResolver interface {
 }
 type MutationResolver interface {
 	SignUp(ctx context.Context, input SignUpInput) (*SignUpPayload, error)
-	VerifyEmail(ctx context.Context, token string, password *string) (*AuthPayload, error)
+	VerifyEmail(ctx context.Context, token string, password string) (*AuthPayload, error)
 	ResendVerification(ctx context.Context, email string) (bool, error)
 	ReviewMembership(ctx context.Context, id pulid.ID, keep bool) (*ent.Membership, error)
 	LogIn(ctx context.Context, input LogInInput) (*AuthPayload, error)
@@ -559,6 +568,9 @@ type MutationResolver interface {
 	CreateMessageTemplate(ctx context.Context, input ent.CreateMessageTemplateInput) (*ent.MessageTemplate, error)
 	UpdateMessageTemplate(ctx context.Context, id pulid.ID, input ent.UpdateMessageTemplateInput) (*ent.MessageTemplate, error)
 	DeleteMessageTemplate(ctx context.Context, id pulid.ID) (*pulid.ID, error)
+	RequestPhoneVerification(ctx context.Context) (bool, error)
+	ConfirmPhoneVerification(ctx context.Context, code string) (bool, error)
+	UpdateMessagingSettings(ctx context.Context, input UpdateMessagingSettingsInput) (*ent.MessagingSetting, error)
 }
 type OrganizationResolver interface {
 	Members(ctx context.Context, obj *ent.Organization, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MembershipOrder, where *ent.MembershipWhereInput, includeRemoved *bool) (*ent.MembershipConnection, error)
@@ -574,6 +586,7 @@ type OrganizationResolver interface {
 	InvitationTemplate(ctx context.Context, obj *ent.Organization) (*InvitationEmailPreview, error)
 	AccessReview(ctx context.Context, obj *ent.Organization) (*AccessReview, error)
 	MessageTemplates(ctx context.Context, obj *ent.Organization, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MessageTemplateOrder, where *ent.MessageTemplateWhereInput) (*ent.MessageTemplateConnection, error)
+	MessagingSettings(ctx context.Context, obj *ent.Organization) (*ent.MessagingSetting, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id pulid.ID) (ent.Noder, error)
@@ -592,6 +605,7 @@ type UserResolver interface {
 	Email(ctx context.Context, obj *ent.User) (*string, error)
 	Phone(ctx context.Context, obj *ent.User) (*string, error)
 	EmailVerified(ctx context.Context, obj *ent.User) (*bool, error)
+	PhoneVerified(ctx context.Context, obj *ent.User) (*bool, error)
 }
 type ViewerResolver interface {
 	User(ctx context.Context, obj *access.Viewer) (*ent.User, error)
@@ -1734,6 +1748,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MessageTemplatePreview.Subject(childComplexity), true
 
+	case "MessagingSetting.requireVerifiedPhone":
+		if e.ComplexityRoot.MessagingSetting.RequireVerifiedPhone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessagingSetting.RequireVerifiedPhone(childComplexity), true
+
 	case "Mutation.acceptInvitation":
 		if e.ComplexityRoot.Mutation.AcceptInvitation == nil {
 			break
@@ -1778,6 +1799,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["currentPassword"].(string), args["newPassword"].(string)), true
+	case "Mutation.confirmPhoneVerification":
+		if e.ComplexityRoot.Mutation.ConfirmPhoneVerification == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmPhoneVerification_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmPhoneVerification(childComplexity, args["code"].(string)), true
 	case "Mutation.createGroup":
 		if e.ComplexityRoot.Mutation.CreateGroup == nil {
 			break
@@ -2010,6 +2042,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RequestPasswordReset(childComplexity, args["email"].(string)), true
+	case "Mutation.requestPhoneVerification":
+		if e.ComplexityRoot.Mutation.RequestPhoneVerification == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.RequestPhoneVerification(childComplexity), true
 	case "Mutation.resendInvitation":
 		if e.ComplexityRoot.Mutation.ResendInvitation == nil {
 			break
@@ -2208,6 +2246,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateMessageTemplate(childComplexity, args["id"].(pulid.ID), args["input"].(ent.UpdateMessageTemplateInput)), true
+	case "Mutation.updateMessagingSettings":
+		if e.ComplexityRoot.Mutation.UpdateMessagingSettings == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateMessagingSettings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateMessagingSettings(childComplexity, args["input"].(UpdateMessagingSettingsInput)), true
 	case "Mutation.updateOrganization":
 		if e.ComplexityRoot.Mutation.UpdateOrganization == nil {
 			break
@@ -2251,7 +2300,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.VerifyEmail(childComplexity, args["token"].(string), args["password"].(*string)), true
+		return e.ComplexityRoot.Mutation.VerifyEmail(childComplexity, args["token"].(string), args["password"].(string)), true
 
 	case "Organization.accessReview":
 		if e.ComplexityRoot.Organization.AccessReview == nil {
@@ -2372,6 +2421,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organization.Messages(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.MessageOrder), args["where"].(*ent.MessageWhereInput)), true
+	case "Organization.messagingSettings":
+		if e.ComplexityRoot.Organization.MessagingSettings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organization.MessagingSettings(childComplexity), true
 	case "Organization.name":
 		if e.ComplexityRoot.Organization.Name == nil {
 			break
@@ -2688,6 +2743,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Phone(childComplexity), true
+	case "User.phoneVerified":
+		if e.ComplexityRoot.User.PhoneVerified == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.PhoneVerified(childComplexity), true
 	case "User.updatedAt":
 		if e.ComplexityRoot.User.UpdatedAt == nil {
 			break
@@ -2771,6 +2832,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateGroupInput", ec.unmarshalInputUpdateGroupInput),
 			graphql.NewInputUnmarshaler("UpdateMemberInput", ec.unmarshalInputUpdateMemberInput),
 			graphql.NewInputUnmarshaler("UpdateMessageTemplateInput", ec.unmarshalInputUpdateMessageTemplateInput),
+			graphql.NewInputUnmarshaler("UpdateMessagingSettingsInput", ec.unmarshalInputUpdateMessagingSettingsInput),
 			graphql.NewInputUnmarshaler("UpdateOrganizationInput", ec.unmarshalInputUpdateOrganizationInput),
 			graphql.NewInputUnmarshaler("UpdateProfileInput", ec.unmarshalInputUpdateProfileInput),
 			graphql.NewInputUnmarshaler("UpdateRoleInput", ec.unmarshalInputUpdateRoleInput),
@@ -2898,11 +2960,12 @@ type Mutation {
   """
   signUp(input: SignUpInput!): SignUpPayload! @throttled
   """
-  Follows a verification link: the address is verified and its login signed in.
-  The password is the one chosen at sign-up, or the one given here (required for
-  a resent link). Whoever proves an unverified login's address takes it over.
+  Follows a verification link: the address is verified and its login signed in
+  with the password given here — the one chosen at sign-up, or a new one. The
+  link itself never sets a password: whoever signed up may not be who reads the
+  address. Whoever proves an unverified login's address takes it over.
   """
-  verifyEmail(token: String!, password: String): AuthPayload! @throttled
+  verifyEmail(token: String!, password: String!): AuthPayload! @throttled
   "Emails a new verification link to an unverified login's address. Always true: it never reveals whether there is one."
   resendVerification(email: String!): Boolean! @throttled
   """
@@ -3919,6 +3982,14 @@ func (ec *executionContext) childFields_MessageTemplatePreview(ctx context.Conte
 	return nil, fmt.Errorf("no field named %q was found under type MessageTemplatePreview", field.Name)
 }
 
+func (ec *executionContext) childFields_MessagingSetting(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "requireVerifiedPhone":
+		return ec.fieldContext_MessagingSetting_requireVerifiedPhone(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MessagingSetting", field.Name)
+}
+
 func (ec *executionContext) childFields_Organization(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3961,6 +4032,8 @@ func (ec *executionContext) childFields_Organization(ctx context.Context, field 
 		return ec.fieldContext_Organization_accessReview(ctx, field)
 	case "messageTemplates":
 		return ec.fieldContext_Organization_messageTemplates(ctx, field)
+	case "messagingSettings":
+		return ec.fieldContext_Organization_messagingSettings(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Organization", field.Name)
 }
@@ -4073,6 +4146,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_phone(ctx, field)
 	case "emailVerified":
 		return ec.fieldContext_User_emailVerified(ctx, field)
+	case "phoneVerified":
+		return ec.fieldContext_User_phoneVerified(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
@@ -4332,6 +4407,20 @@ func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Conte
 		return nil, err
 	}
 	args["newPassword"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_confirmPhoneVerification_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg0
 	return args, nil
 }
 
@@ -4939,6 +5028,20 @@ func (ec *executionContext) field_Mutation_updateMessageTemplate_args(ctx contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateMessagingSettings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (UpdateMessagingSettingsInput, error) {
+			return ec.unmarshalNUpdateMessagingSettingsInput2staffroomᚋgraphᚐUpdateMessagingSettingsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateOrganization_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5001,8 +5104,8 @@ func (ec *executionContext) field_Mutation_verifyEmail_args(ctx context.Context,
 	}
 	args["token"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "password",
-		func(ctx context.Context, v any) (*string, error) {
-			return ec.unmarshalOString2ᚖstring(ctx, v)
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -10241,6 +10344,29 @@ func (ec *executionContext) fieldContext_MessageTemplatePreview_body(_ context.C
 	return graphql.NewScalarFieldContext("MessageTemplatePreview", field, false, false, "String")
 }
 
+func (ec *executionContext) _MessagingSetting_requireVerifiedPhone(ctx context.Context, field graphql.CollectedField, obj *ent.MessagingSetting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessagingSetting_requireVerifiedPhone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequireVerifiedPhone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessagingSetting_requireVerifiedPhone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessagingSetting", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _Mutation_signUp(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10308,7 +10434,7 @@ func (ec *executionContext) _Mutation_verifyEmail(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().VerifyEmail(ctx, fc.Args["token"].(string), fc.Args["password"].(*string))
+			return ec.Resolvers.Mutation().VerifyEmail(ctx, fc.Args["token"].(string), fc.Args["password"].(string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -13114,6 +13240,175 @@ func (ec *executionContext) fieldContext_Mutation_deleteMessageTemplate(ctx cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_requestPhoneVerification(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestPhoneVerification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().RequestPhoneVerification(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Authenticated == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive authenticated is not implemented")
+				}
+				return ec.Directives.Authenticated(ctx, nil, directive0)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Throttled == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive throttled is not implemented")
+				}
+				return ec.Directives.Throttled(ctx, nil, directive1)
+			}
+
+			next = directive2
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestPhoneVerification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Mutation", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Mutation_confirmPhoneVerification(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_confirmPhoneVerification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConfirmPhoneVerification(ctx, fc.Args["code"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Authenticated == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive authenticated is not implemented")
+				}
+				return ec.Directives.Authenticated(ctx, nil, directive0)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Throttled == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive throttled is not implemented")
+				}
+				return ec.Directives.Throttled(ctx, nil, directive1)
+			}
+
+			next = directive2
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_confirmPhoneVerification(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_confirmPhoneVerification_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateMessagingSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateMessagingSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateMessagingSettings(ctx, fc.Args["input"].(UpdateMessagingSettingsInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNString2string(ctx, "organization.update")
+				if err != nil {
+					var zeroVal *ent.MessagingSetting
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *ent.MessagingSetting
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.MessagingSetting) graphql.Marshaler {
+			return ec.marshalOMessagingSetting2ᚖstaffroomᚋentᚐMessagingSetting(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateMessagingSettings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessagingSetting(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateMessagingSettings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Organization_id(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13897,6 +14192,38 @@ func (ec *executionContext) fieldContext_Organization_messageTemplates(ctx conte
 	if fc.Args, err = ec.field_Organization_messageTemplates_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Organization_messagingSettings(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organization_messagingSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Organization().MessagingSettings(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.MessagingSetting) graphql.Marshaler {
+			return ec.marshalOMessagingSetting2ᚖstaffroomᚋentᚐMessagingSetting(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Organization_messagingSettings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Organization",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessagingSetting(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -15152,6 +15479,29 @@ func (ec *executionContext) _User_emailVerified(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_User_emailVerified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _User_phoneVerified(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_phoneVerified(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().PhoneVerified(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_phoneVerified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, true, true, "Boolean")
 }
 
@@ -22726,6 +23076,48 @@ func UnmarshalUpdateMessageTemplateInput(ctx context.Context, raw any) (ent.Upda
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateMessagingSettingsInput(ctx context.Context, obj any) (UpdateMessagingSettingsInput, error) {
+	var it UpdateMessagingSettingsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"requireVerifiedPhone"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "requireVerifiedPhone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requireVerifiedPhone"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequireVerifiedPhone = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateMessagingSettingsInput unmarshals raw into the UpdateMessagingSettingsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateMessagingSettingsInput(ctx context.Context, raw any) (UpdateMessagingSettingsInput, error) {
+	var out UpdateMessagingSettingsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateMessagingSettingsInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateOrganizationInput(ctx context.Context, obj any) (UpdateOrganizationInput, error) {
 	var it UpdateOrganizationInput
 	if obj == nil {
@@ -25344,6 +25736,39 @@ func (ec *executionContext) _MessageTemplatePreview(ctx context.Context, sel ast
 	return out
 }
 
+var messagingSettingImplementors = []string{"MessagingSetting"}
+
+func (ec *executionContext) _MessagingSetting(ctx context.Context, sel ast.SelectionSet, obj *ent.MessagingSetting) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, messagingSettingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MessagingSetting")
+		case "requireVerifiedPhone":
+			out.Values[i] = ec._MessagingSetting_requireVerifiedPhone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -25699,6 +26124,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "requestPhoneVerification":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestPhoneVerification(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confirmPhoneVerification":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_confirmPhoneVerification(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateMessagingSettings":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateMessagingSettings(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -25839,6 +26285,12 @@ func (ec *executionContext) _Organization(ctx context.Context, sel ast.Selection
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Organization_messageTemplates(ctx, field, obj)
+				})
+		case "messagingSettings":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organization_messagingSettings(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -26308,6 +26760,12 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_emailVerified(ctx, field, obj)
+				})
+		case "phoneVerified":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_phoneVerified(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -27482,6 +27940,11 @@ func (ec *executionContext) unmarshalNUpdateMemberInput2staffroomᚋgraphᚐUpda
 
 func (ec *executionContext) unmarshalNUpdateMessageTemplateInput2staffroomᚋentᚐUpdateMessageTemplateInput(ctx context.Context, v any) (ent.UpdateMessageTemplateInput, error) {
 	res, err := ec.unmarshalInputUpdateMessageTemplateInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateMessagingSettingsInput2staffroomᚋgraphᚐUpdateMessagingSettingsInput(ctx context.Context, v any) (UpdateMessagingSettingsInput, error) {
+	res, err := ec.unmarshalInputUpdateMessagingSettingsInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -29134,6 +29597,13 @@ func (ec *executionContext) unmarshalOMessageWhereInput2ᚖstaffroomᚋentᚐMes
 	}
 	res, err := ec.unmarshalInputMessageWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMessagingSetting2ᚖstaffroomᚋentᚐMessagingSetting(ctx context.Context, sel ast.SelectionSet, v *ent.MessagingSetting) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MessagingSetting(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalONode2staffroomᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v ent.Noder) graphql.Marshaler {

@@ -15,8 +15,9 @@ import (
 // resolverGuarded are the fields whose resolver, not a directive, hides their
 // value from viewers without a permission (everyone reads their own).
 var resolverGuarded = map[string]string{
-	"User.email": access.MembersContact,
-	"User.phone": access.MembersContact,
+	"User.email":         access.MembersContact,
+	"User.phone":         access.MembersContact,
+	"User.phoneVerified": access.MembersContact,
 	// The author also reads them (messaging.CheckCopies).
 	"Message.cc":  access.MessagesApprove,
 	"Message.bcc": access.MessagesApprove,

@@ -143,7 +143,7 @@ var selfTransacting = map[string]bool{
 	"signUp": true, "logIn": true, "refreshSession": true, "logOut": true,
 	"switchOrganization": true, "changePassword": true, "requestPasswordReset": true,
 	"resetPassword": true, "acceptInvitation": true, "inviteMembers": true, "importMembers": true,
-	"verifyEmail": true,
+	"verifyEmail": true, "confirmPhoneVerification": true,
 }
 
 func hasSelfTransacting(op *ast.OperationDefinition) bool {

@@ -43,6 +43,7 @@ var writableInputFields = map[string]bool{
 	"CreateMessageTemplateInput.subject": true, "CreateMessageTemplateInput.body": true,
 	"UpdateMessageTemplateInput.name": true, "UpdateMessageTemplateInput.channel": true,
 	"UpdateMessageTemplateInput.subject": true, "UpdateMessageTemplateInput.body": true,
+	"UpdateMessagingSettingsInput.requireVerifiedPhone": true,
 	"SignUpInput.email": true, "SignUpInput.firstName": true, "SignUpInput.lastName": true,
 	"SignUpInput.password": true, "SignUpInput.phone": true,
 	"UpdateBillingInput.billingEmail": true, "UpdateBillingInput.paymentMethodSummary": true,

@@ -85,6 +85,27 @@ func (r *mutationResolver) DeleteMessageTemplate(ctx context.Context, id pulid.I
 	return &id, nil
 }
 
+// RequestPhoneVerification is the resolver for the requestPhoneVerification field.
+func (r *mutationResolver) RequestPhoneVerification(ctx context.Context) (bool, error) {
+	if err := messaging.RequestPhoneVerification(ctx, r.db(ctx)); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// ConfirmPhoneVerification is the resolver for the confirmPhoneVerification field.
+func (r *mutationResolver) ConfirmPhoneVerification(ctx context.Context, code string) (bool, error) {
+	if err := messaging.ConfirmPhoneVerification(ctx, r.client, code); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// UpdateMessagingSettings is the resolver for the updateMessagingSettings field.
+func (r *mutationResolver) UpdateMessagingSettings(ctx context.Context, input UpdateMessagingSettingsInput) (*ent.MessagingSetting, error) {
+	return messaging.UpdateSettings(ctx, r.db(ctx), input.RequireVerifiedPhone)
+}
+
 // MessageTemplates is the resolver for the messageTemplates field.
 func (r *organizationResolver) MessageTemplates(ctx context.Context, obj *ent.Organization, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MessageTemplateOrder, where *ent.MessageTemplateWhereInput) (*ent.MessageTemplateConnection, error) {
 	if !activeOrg(ctx, obj) {
@@ -95,6 +116,14 @@ func (r *organizationResolver) MessageTemplates(ctx context.Context, obj *ent.Or
 		Paginate(ctx, after, first, before, last, ent.WithMessageTemplateOrder(orderBy), ent.WithMessageTemplateFilter(where.Filter))
 }
 
+// MessagingSettings is the resolver for the messagingSettings field.
+func (r *organizationResolver) MessagingSettings(ctx context.Context, obj *ent.Organization) (*ent.MessagingSetting, error) {
+	if !activeOrg(ctx, obj) {
+		return nil, nil
+	}
+	return messaging.Settings(ctx, r.db(ctx), obj.ID)
+}
+
 // PreviewMessageTemplate is the resolver for the previewMessageTemplate field.
 func (r *queryResolver) PreviewMessageTemplate(ctx context.Context, input ent.CreateMessageTemplateInput) (*MessageTemplatePreview, error) {
 	subject, body, err := messaging.Preview(ctx, r.db(ctx), deref(input.Subject), input.Body)
@@ -102,4 +131,17 @@ func (r *queryResolver) PreviewMessageTemplate(ctx context.Context, input ent.Cr
 		return nil, err
 	}
 	return &MessageTemplatePreview{Subject: subject, Body: body}, nil
+}
+
+// PhoneVerified is the resolver for the phoneVerified field.
+func (r *userResolver) PhoneVerified(ctx context.Context, obj *ent.User) (*bool, error) {
+	if !canContact(ctx, obj) {
+		return nil, nil
+	}
+	ok, err := messaging.VerifiedPhones(ctx, r.db(ctx), []pulid.ID{obj.ID})
+	if err != nil {
+		return nil, err
+	}
+	verified := ok[obj.ID]
+	return &verified, nil
 }

@@ -201,6 +201,10 @@ type UpdateMemberInput struct {
 	Title      *string                `json:"title,omitempty"`
 }
 
+type UpdateMessagingSettingsInput struct {
+	RequireVerifiedPhone *bool `json:"requireVerifiedPhone,omitempty"`
+}
+
 type UpdateOrganizationInput struct {
 	Name     *string `json:"name,omitempty"`
 	Timezone *string `json:"timezone,omitempty"`

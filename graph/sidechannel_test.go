@@ -45,6 +45,7 @@ var sideChannels = map[string]sideChannel{
 	"Query.previewMessageTemplate": {reason: "renders the input it is given with the viewer's own name; it reads no stored value"},
 	"Message.cc":                   {reason: "lists members, whose own fields have rows here; CC deliveries are visible to whoever sees the message"},
 	"Message.bcc":                  {reason: "lists members, whose own fields have rows here; BCC deliveries are hidden by the same rule in privacy"},
+	"User.phoneVerified":           {reason: "whether a login proved its number; codes and proofs are never in event data, filters or orderings"},
 	"Query.explainPermission":      {reason: "explains permissions, which members.view shows on Membership.permissions anyway"},
 }
 

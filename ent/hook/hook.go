@@ -116,6 +116,18 @@ func (f MessageTemplateFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Va
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MessageTemplateMutation", m)
 }
 
+// The MessagingSettingFunc type is an adapter to allow the use of ordinary
+// function as MessagingSetting mutator.
+type MessagingSettingFunc func(context.Context, *ent.MessagingSettingMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f MessagingSettingFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.MessagingSettingMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MessagingSettingMutation", m)
+}
+
 // The OrganizationFunc type is an adapter to allow the use of ordinary
 // function as Organization mutator.
 type OrganizationFunc func(context.Context, *ent.OrganizationMutation) (ent.Value, error)
@@ -150,6 +162,18 @@ func (f PasswordResetFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Valu
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PasswordResetMutation", m)
+}
+
+// The PhoneVerificationFunc type is an adapter to allow the use of ordinary
+// function as PhoneVerification mutator.
+type PhoneVerificationFunc func(context.Context, *ent.PhoneVerificationMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PhoneVerificationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PhoneVerificationMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PhoneVerificationMutation", m)
 }
 
 // The RoleFunc type is an adapter to allow the use of ordinary

@@ -16,9 +16,11 @@ import (
 	"staffroom/ent/membership"
 	"staffroom/ent/message"
 	"staffroom/ent/messagetemplate"
+	"staffroom/ent/messagingsetting"
 	"staffroom/ent/organization"
 	"staffroom/ent/outboxemail"
 	"staffroom/ent/passwordreset"
+	"staffroom/ent/phoneverification"
 	"staffroom/ent/predicate"
 	"staffroom/ent/role"
 	"staffroom/ent/session"
@@ -326,6 +328,33 @@ func (f TraverseMessageTemplate) Traverse(ctx context.Context, q ent.Query) erro
 	return fmt.Errorf("unexpected query type %T. expect *ent.MessageTemplateQuery", q)
 }
 
+// The MessagingSettingFunc type is an adapter to allow the use of ordinary function as a Querier.
+type MessagingSettingFunc func(context.Context, *ent.MessagingSettingQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f MessagingSettingFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.MessagingSettingQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.MessagingSettingQuery", q)
+}
+
+// The TraverseMessagingSetting type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseMessagingSetting func(context.Context, *ent.MessagingSettingQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseMessagingSetting) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseMessagingSetting) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MessagingSettingQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.MessagingSettingQuery", q)
+}
+
 // The OrganizationFunc type is an adapter to allow the use of ordinary function as a Querier.
 type OrganizationFunc func(context.Context, *ent.OrganizationQuery) (ent.Value, error)
 
@@ -405,6 +434,33 @@ func (f TraversePasswordReset) Traverse(ctx context.Context, q ent.Query) error 
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.PasswordResetQuery", q)
+}
+
+// The PhoneVerificationFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PhoneVerificationFunc func(context.Context, *ent.PhoneVerificationQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PhoneVerificationFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PhoneVerificationQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PhoneVerificationQuery", q)
+}
+
+// The TraversePhoneVerification type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePhoneVerification func(context.Context, *ent.PhoneVerificationQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePhoneVerification) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePhoneVerification) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PhoneVerificationQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PhoneVerificationQuery", q)
 }
 
 // The RoleFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -509,12 +565,16 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.MessageQuery, predicate.Message, message.OrderOption]{typ: ent.TypeMessage, tq: q}, nil
 	case *ent.MessageTemplateQuery:
 		return &query[*ent.MessageTemplateQuery, predicate.MessageTemplate, messagetemplate.OrderOption]{typ: ent.TypeMessageTemplate, tq: q}, nil
+	case *ent.MessagingSettingQuery:
+		return &query[*ent.MessagingSettingQuery, predicate.MessagingSetting, messagingsetting.OrderOption]{typ: ent.TypeMessagingSetting, tq: q}, nil
 	case *ent.OrganizationQuery:
 		return &query[*ent.OrganizationQuery, predicate.Organization, organization.OrderOption]{typ: ent.TypeOrganization, tq: q}, nil
 	case *ent.OutboxEmailQuery:
 		return &query[*ent.OutboxEmailQuery, predicate.OutboxEmail, outboxemail.OrderOption]{typ: ent.TypeOutboxEmail, tq: q}, nil
 	case *ent.PasswordResetQuery:
 		return &query[*ent.PasswordResetQuery, predicate.PasswordReset, passwordreset.OrderOption]{typ: ent.TypePasswordReset, tq: q}, nil
+	case *ent.PhoneVerificationQuery:
+		return &query[*ent.PhoneVerificationQuery, predicate.PhoneVerification, phoneverification.OrderOption]{typ: ent.TypePhoneVerification, tq: q}, nil
 	case *ent.RoleQuery:
 		return &query[*ent.RoleQuery, predicate.Role, role.OrderOption]{typ: ent.TypeRole, tq: q}, nil
 	case *ent.SessionQuery:

@@ -433,6 +433,40 @@ var (
 			},
 		},
 	}
+	// MessagingSettingsColumns holds the columns for the "messaging_settings" table.
+	MessagingSettingsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "require_verified_phone", Type: field.TypeBool, Default: false},
+		{Name: "organization_id", Type: field.TypeString},
+	}
+	// MessagingSettingsTable holds the schema information for the "messaging_settings" table.
+	MessagingSettingsTable = &schema.Table{
+		Name:       "messaging_settings",
+		Columns:    MessagingSettingsColumns,
+		PrimaryKey: []*schema.Column{MessagingSettingsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "messaging_settings_organizations_organization",
+				Columns:    []*schema.Column{MessagingSettingsColumns[4]},
+				RefColumns: []*schema.Column{OrganizationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "messagingsetting_organization_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{MessagingSettingsColumns[4], MessagingSettingsColumns[0]},
+			},
+			{
+				Name:    "messagingsetting_organization_id",
+				Unique:  true,
+				Columns: []*schema.Column{MessagingSettingsColumns[4]},
+			},
+		},
+	}
 	// OrganizationsColumns holds the columns for the "organizations" table.
 	OrganizationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -508,6 +542,36 @@ var (
 				Name:    "passwordreset_user_id",
 				Unique:  false,
 				Columns: []*schema.Column{PasswordResetsColumns[1]},
+			},
+		},
+	}
+	// PhoneVerificationsColumns holds the columns for the "phone_verifications" table.
+	PhoneVerificationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "user_id", Type: field.TypeString},
+		{Name: "phone", Type: field.TypeString, Size: 32},
+		{Name: "code_hash", Type: field.TypeString},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "ip", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "verified_at", Type: field.TypeTime, Nullable: true},
+	}
+	// PhoneVerificationsTable holds the schema information for the "phone_verifications" table.
+	PhoneVerificationsTable = &schema.Table{
+		Name:       "phone_verifications",
+		Columns:    PhoneVerificationsColumns,
+		PrimaryKey: []*schema.Column{PhoneVerificationsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "phoneverification_user_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{PhoneVerificationsColumns[1], PhoneVerificationsColumns[6]},
+			},
+			{
+				Name:    "phoneverification_ip_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{PhoneVerificationsColumns[5], PhoneVerificationsColumns[6]},
 			},
 		},
 	}
@@ -750,9 +814,11 @@ var (
 		MembershipsTable,
 		MessagesTable,
 		MessageTemplatesTable,
+		MessagingSettingsTable,
 		OrganizationsTable,
 		OutboxEmailsTable,
 		PasswordResetsTable,
+		PhoneVerificationsTable,
 		RolesTable,
 		SessionsTable,
 		UsersTable,
@@ -782,6 +848,7 @@ func init() {
 	MessagesTable.ForeignKeys[1].RefTable = MembershipsTable
 	MessagesTable.ForeignKeys[2].RefTable = MembershipsTable
 	MessageTemplatesTable.ForeignKeys[0].RefTable = OrganizationsTable
+	MessagingSettingsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	RolesTable.ForeignKeys[0].RefTable = OrganizationsTable
 	SessionsTable.ForeignKeys[0].RefTable = UsersTable
 	MembershipGroupsTable.ForeignKeys[0].RefTable = MembershipsTable

@@ -33,6 +33,9 @@ type Message func(*sql.Selector)
 // MessageTemplate is the predicate function for messagetemplate builders.
 type MessageTemplate func(*sql.Selector)
 
+// MessagingSetting is the predicate function for messagingsetting builders.
+type MessagingSetting func(*sql.Selector)
+
 // Organization is the predicate function for organization builders.
 type Organization func(*sql.Selector)
 
@@ -41,6 +44,9 @@ type OutboxEmail func(*sql.Selector)
 
 // PasswordReset is the predicate function for passwordreset builders.
 type PasswordReset func(*sql.Selector)
+
+// PhoneVerification is the predicate function for phoneverification builders.
+type PhoneVerification func(*sql.Selector)
 
 // Role is the predicate function for role builders.
 type Role func(*sql.Selector)

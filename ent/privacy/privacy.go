@@ -327,6 +327,30 @@ func (f MessageTemplateMutationRuleFunc) EvalMutation(ctx context.Context, m ent
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MessageTemplateMutation", m)
 }
 
+// The MessagingSettingQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type MessagingSettingQueryRuleFunc func(context.Context, *ent.MessagingSettingQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f MessagingSettingQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MessagingSettingQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.MessagingSettingQuery", q)
+}
+
+// The MessagingSettingMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type MessagingSettingMutationRuleFunc func(context.Context, *ent.MessagingSettingMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f MessagingSettingMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.MessagingSettingMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MessagingSettingMutation", m)
+}
+
 // The OrganizationQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type OrganizationQueryRuleFunc func(context.Context, *ent.OrganizationQuery) error
@@ -397,6 +421,30 @@ func (f PasswordResetMutationRuleFunc) EvalMutation(ctx context.Context, m ent.M
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PasswordResetMutation", m)
+}
+
+// The PhoneVerificationQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type PhoneVerificationQueryRuleFunc func(context.Context, *ent.PhoneVerificationQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f PhoneVerificationQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PhoneVerificationQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.PhoneVerificationQuery", q)
+}
+
+// The PhoneVerificationMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type PhoneVerificationMutationRuleFunc func(context.Context, *ent.PhoneVerificationMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f PhoneVerificationMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.PhoneVerificationMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PhoneVerificationMutation", m)
 }
 
 // The RoleQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -524,11 +572,15 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.MessageTemplateQuery:
 		return q.Filter(), nil
+	case *ent.MessagingSettingQuery:
+		return q.Filter(), nil
 	case *ent.OrganizationQuery:
 		return q.Filter(), nil
 	case *ent.OutboxEmailQuery:
 		return q.Filter(), nil
 	case *ent.PasswordResetQuery:
+		return q.Filter(), nil
+	case *ent.PhoneVerificationQuery:
 		return q.Filter(), nil
 	case *ent.RoleQuery:
 		return q.Filter(), nil
@@ -561,11 +613,15 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.MessageTemplateMutation:
 		return m.Filter(), nil
+	case *ent.MessagingSettingMutation:
+		return m.Filter(), nil
 	case *ent.OrganizationMutation:
 		return m.Filter(), nil
 	case *ent.OutboxEmailMutation:
 		return m.Filter(), nil
 	case *ent.PasswordResetMutation:
+		return m.Filter(), nil
+	case *ent.PhoneVerificationMutation:
 		return m.Filter(), nil
 	case *ent.RoleMutation:
 		return m.Filter(), nil

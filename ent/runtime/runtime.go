@@ -13,9 +13,11 @@ import (
 	"staffroom/ent/membership"
 	"staffroom/ent/message"
 	"staffroom/ent/messagetemplate"
+	"staffroom/ent/messagingsetting"
 	"staffroom/ent/organization"
 	"staffroom/ent/outboxemail"
 	"staffroom/ent/passwordreset"
+	"staffroom/ent/phoneverification"
 	"staffroom/ent/role"
 	"staffroom/ent/schema"
 	"staffroom/ent/schema/pulid"
@@ -588,6 +590,40 @@ func init() {
 	messagetemplateDescID := messagetemplateMixinFields0[0].Descriptor()
 	// messagetemplate.DefaultID holds the default value on creation for the id field.
 	messagetemplate.DefaultID = messagetemplateDescID.Default.(func() pulid.ID)
+	messagingsettingMixin := schema.MessagingSetting{}.Mixin()
+	messagingsetting.Policy = privacy.NewPolicies(messagingsettingMixin[2], schema.MessagingSetting{})
+	messagingsetting.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := messagingsetting.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	messagingsettingMixinFields0 := messagingsettingMixin[0].Fields()
+	_ = messagingsettingMixinFields0
+	messagingsettingMixinFields1 := messagingsettingMixin[1].Fields()
+	_ = messagingsettingMixinFields1
+	messagingsettingFields := schema.MessagingSetting{}.Fields()
+	_ = messagingsettingFields
+	// messagingsettingDescCreatedAt is the schema descriptor for created_at field.
+	messagingsettingDescCreatedAt := messagingsettingMixinFields1[0].Descriptor()
+	// messagingsetting.DefaultCreatedAt holds the default value on creation for the created_at field.
+	messagingsetting.DefaultCreatedAt = messagingsettingDescCreatedAt.Default.(func() time.Time)
+	// messagingsettingDescUpdatedAt is the schema descriptor for updated_at field.
+	messagingsettingDescUpdatedAt := messagingsettingMixinFields1[1].Descriptor()
+	// messagingsetting.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	messagingsetting.DefaultUpdatedAt = messagingsettingDescUpdatedAt.Default.(func() time.Time)
+	// messagingsetting.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	messagingsetting.UpdateDefaultUpdatedAt = messagingsettingDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// messagingsettingDescRequireVerifiedPhone is the schema descriptor for require_verified_phone field.
+	messagingsettingDescRequireVerifiedPhone := messagingsettingFields[0].Descriptor()
+	// messagingsetting.DefaultRequireVerifiedPhone holds the default value on creation for the require_verified_phone field.
+	messagingsetting.DefaultRequireVerifiedPhone = messagingsettingDescRequireVerifiedPhone.Default.(bool)
+	// messagingsettingDescID is the schema descriptor for id field.
+	messagingsettingDescID := messagingsettingMixinFields0[0].Descriptor()
+	// messagingsetting.DefaultID holds the default value on creation for the id field.
+	messagingsetting.DefaultID = messagingsettingDescID.Default.(func() pulid.ID)
 	organizationMixin := schema.Organization{}.Mixin()
 	organization.Policy = privacy.NewPolicies(schema.Organization{})
 	organization.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -764,6 +800,52 @@ func init() {
 	passwordresetDescID := passwordresetMixinFields0[0].Descriptor()
 	// passwordreset.DefaultID holds the default value on creation for the id field.
 	passwordreset.DefaultID = passwordresetDescID.Default.(func() pulid.ID)
+	phoneverificationMixin := schema.PhoneVerification{}.Mixin()
+	phoneverification.Policy = privacy.NewPolicies(schema.PhoneVerification{})
+	phoneverification.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := phoneverification.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	phoneverificationMixinFields0 := phoneverificationMixin[0].Fields()
+	_ = phoneverificationMixinFields0
+	phoneverificationFields := schema.PhoneVerification{}.Fields()
+	_ = phoneverificationFields
+	// phoneverificationDescPhone is the schema descriptor for phone field.
+	phoneverificationDescPhone := phoneverificationFields[1].Descriptor()
+	// phoneverification.PhoneValidator is a validator for the "phone" field. It is called by the builders before save.
+	phoneverification.PhoneValidator = func() func(string) error {
+		validators := phoneverificationDescPhone.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(phone string) error {
+			for _, fn := range fns {
+				if err := fn(phone); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// phoneverificationDescAttempts is the schema descriptor for attempts field.
+	phoneverificationDescAttempts := phoneverificationFields[3].Descriptor()
+	// phoneverification.DefaultAttempts holds the default value on creation for the attempts field.
+	phoneverification.DefaultAttempts = phoneverificationDescAttempts.Default.(int)
+	// phoneverificationDescIP is the schema descriptor for ip field.
+	phoneverificationDescIP := phoneverificationFields[4].Descriptor()
+	// phoneverification.DefaultIP holds the default value on creation for the ip field.
+	phoneverification.DefaultIP = phoneverificationDescIP.Default.(string)
+	// phoneverification.IPValidator is a validator for the "ip" field. It is called by the builders before save.
+	phoneverification.IPValidator = phoneverificationDescIP.Validators[0].(func(string) error)
+	// phoneverificationDescID is the schema descriptor for id field.
+	phoneverificationDescID := phoneverificationMixinFields0[0].Descriptor()
+	// phoneverification.DefaultID holds the default value on creation for the id field.
+	phoneverification.DefaultID = phoneverificationDescID.Default.(func() pulid.ID)
 	roleMixin := schema.Role{}.Mixin()
 	role.Policy = privacy.NewPolicies(roleMixin[2], schema.Role{})
 	role.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -423,6 +423,12 @@ func MessageTemplatePolicy() ent.Policy {
 	}
 }
 
+// MessagingSettingPolicy: every member reads the organization's messaging
+// rules (they decide who gets SMS); organization.update changes them.
+func MessagingSettingPolicy() ent.Policy {
+	return privacy.Policy{Mutation: mutationPolicy(OrganizationUpdate)}
+}
+
 // withoutAny is without for a type that any of several permissions may read.
 func withoutAny(permissions ...string) rowScope {
 	return func(v *Viewer) func(*sql.Selector) {

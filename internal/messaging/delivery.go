@@ -24,6 +24,8 @@ const (
 	SkipRemoved  = "the member was removed"
 	SkipNoEmail  = "no email address"
 	SkipNoPhone  = "no mobile phone number"
+	// SkipUnverifiedPhone: the organization requires verified numbers for SMS.
+	SkipUnverifiedPhone = "the mobile number is not verified"
 )
 
 // insertChunk keeps a bulk insert under both databases' bind-parameter limits.
@@ -66,6 +68,17 @@ func fanOut(ctx context.Context, tx *ent.Client, m *ent.Message, c content) (Fan
 	if err != nil {
 		return FanOut{}, fmt.Errorf("messaging: fan-out: %w", err)
 	}
+	// verified is nil unless SMS needs verified numbers here.
+	var verified map[pulid.ID]bool
+	if c.channel == message.ChannelSMS {
+		settings, err := Settings(sys, tx, m.OrganizationID)
+		if err != nil {
+			return FanOut{}, fmt.Errorf("messaging: fan-out: %w", err)
+		}
+		if settings.RequireVerifiedPhone {
+			verified = map[pulid.ID]bool{}
+		}
+	}
 	seen := map[pulid.ID]bool{}
 	var deliveries []*ent.DeliveryCreate
 	var items []outbox.Item
@@ -74,6 +87,11 @@ func fanOut(ctx context.Context, tx *ent.Client, m *ent.Message, c content) (Fan
 		members, err := byVia[via].Where(inOrg).WithUser().Order(membership.ByID()).All(sys)
 		if err != nil {
 			return FanOut{}, fmt.Errorf("messaging: fan-out: %w", err)
+		}
+		if verified != nil {
+			if err := addVerified(sys, tx, members, verified); err != nil {
+				return FanOut{}, err
+			}
 		}
 		for _, mem := range members {
 			if seen[mem.ID] {
@@ -84,6 +102,9 @@ func fanOut(ctx context.Context, tx *ent.Client, m *ent.Message, c content) (Fan
 			d := tx.Delivery.Create().SetID(id).SetOrganizationID(m.OrganizationID).SetMessageID(m.ID).
 				SetMembershipID(mem.ID).SetVia(via).SetChannel(delivery.Channel(c.channel))
 			item, reason := itemFor(mem, org, c)
+			if reason == "" && verified != nil && !verified[mem.UserID] {
+				reason = SkipUnverifiedPhone
+			}
 			if reason != "" {
 				out.Skipped++
 				deliveries = append(deliveries, d.SetStatus(delivery.StatusSKIPPED).SetReason(reason))
@@ -117,6 +138,22 @@ func fanOut(ctx context.Context, tx *ent.Client, m *ent.Message, c content) (Fan
 		}
 	}
 	return out, nil
+}
+
+// addVerified marks the members' users whose current phone is verified.
+func addVerified(ctx context.Context, tx *ent.Client, members []*ent.Membership, into map[pulid.ID]bool) error {
+	ids := make([]pulid.ID, 0, len(members))
+	for _, m := range members {
+		ids = append(ids, m.UserID)
+	}
+	ok, err := VerifiedPhones(ctx, tx, ids)
+	if err != nil {
+		return fmt.Errorf("messaging: fan-out: %w", err)
+	}
+	for id := range ok {
+		into[id] = true
+	}
+	return nil
 }
 
 // itemFor is the outbox item for one member, or why they are skipped.

@@ -40,6 +40,10 @@ const (
 	DeliveryPrefix = "dlv_"
 	// MessageTemplatePrefix names an organization's message templates.
 	MessageTemplatePrefix = "tpl_"
+	// PhoneVerificationPrefix names the codes texted to prove a mobile number.
+	PhoneVerificationPrefix = "phv_"
+	// MessagingSettingPrefix names an organization's messaging settings.
+	MessagingSettingPrefix = "mst_"
 )
 
 // tables maps a prefix to the table of its entity; node(id:) resolves types from it.
@@ -59,6 +63,8 @@ var tables = map[string]string{
 	EmailVerificationPrefix: "email_verifications",
 	DeliveryPrefix:          "deliveries",
 	MessageTemplatePrefix:   "message_templates",
+	PhoneVerificationPrefix: "phone_verifications",
+	MessagingSettingPrefix:  "messaging_settings",
 }
 
 const prefixLen = 4
