@@ -54,10 +54,10 @@ func Handler(d Deps) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /invitation", p.showInvitation)
 	mux.HandleFunc("POST /invitation", p.acceptInvitation)
-	mux.HandleFunc("GET /reset-password", p.showReset)
-	mux.HandleFunc("POST /reset-password", p.resetPassword)
-	mux.HandleFunc("GET /verify-email", p.showVerify)
-	mux.HandleFunc("POST /verify-email", p.verifyEmail)
+	for path, pp := range p.passwordPages() {
+		mux.HandleFunc("GET "+path, pp.show(p))
+		mux.HandleFunc("POST "+path, pp.post(p))
+	}
 	mux.HandleFunc("GET /pages/style.css", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")
 		w.Header().Set("Cache-Control", "public, max-age=3600")
@@ -188,64 +188,66 @@ func (p *pages) acceptInvitation(w http.ResponseWriter, r *http.Request) {
 		Next: "Sign in to Staffroom with your email address and password from any of your apps."})
 }
 
-func (p *pages) resetView(token string) view {
-	return view{Title: "Choose a new password", Token: token, Action: "/reset-password", PasswordLabel: "New password",
-		PasswordHint: "8 to 128 characters. Every other session of your login ends.", Submit: "Set the new password",
-		PasswordRequired: true}
+// passwordPage is a page that takes a link's token and a password: choosing a
+// new password, confirming an address.
+type passwordPage struct {
+	form view
+	// act runs the domain function with the link's token and the password.
+	act  func(ctx context.Context, token, password string) (*auth.Session, error)
+	done view
 }
 
-func (p *pages) showReset(w http.ResponseWriter, r *http.Request) {
-	p.render(w, r, p.password, http.StatusOK, p.resetView(r.URL.Query().Get("token")))
+func (p *pages) passwordPages() map[string]passwordPage {
+	return map[string]passwordPage{
+		"/reset-password": {
+			form: view{Title: "Choose a new password", Action: "/reset-password", PasswordLabel: "New password",
+				PasswordHint: "8 to 128 characters. Every other session of your login ends.", Submit: "Set the new password",
+				PasswordRequired: true},
+			act: p.Auth.ResetPassword,
+			done: view{Title: "Password changed", Done: "Your new password is set.",
+				Next: "Sign in to Staffroom with it; your other sessions have ended."},
+		},
+		"/verify-email": {
+			form: view{Title: "Confirm your email address", Action: "/verify-email", PasswordLabel: "Your password",
+				PasswordHint: "The one you chose when you signed up, or a new one: it becomes your login's password.",
+				Submit:       "Confirm my address", PasswordRequired: true},
+			act: p.Auth.VerifyEmail,
+			done: view{Title: "Address confirmed", Done: "Your email address is confirmed.",
+				Next: "Sign in to Staffroom with it: you can now create organizations."},
+		},
+	}
 }
 
-func (p *pages) resetPassword(w http.ResponseWriter, r *http.Request) {
-	err := form(w, r)
-	if err == nil {
-		err = p.allow(r)
+// show renders the form of a link. Acting takes a press of the button: mail
+// scanners that open every link must not confirm or reset anything on their own.
+func (pp passwordPage) show(p *pages) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v := pp.form
+		v.Token = r.URL.Query().Get("token")
+		p.render(w, r, p.password, http.StatusOK, v)
 	}
-	v := p.resetView(r.PostForm.Get("token"))
-	if err == nil {
-		_, err = p.Auth.ResetPassword(r.Context(), v.Token, r.PostForm.Get("password"))
-	}
-	if err != nil {
-		var status int
-		v.Error, status = p.failure(r.Context(), err)
-		p.render(w, r, p.password, status, v)
-		return
-	}
-	p.render(w, r, p.done, http.StatusOK, view{Title: "Password changed", Done: "Your new password is set.",
-		Next: "Sign in to Staffroom with it; your other sessions have ended."})
 }
 
-func (p *pages) verifyView(token string) view {
-	return view{Title: "Confirm your email address", Token: token, Action: "/verify-email", PasswordLabel: "Your password",
-		PasswordHint: "The one you chose when you signed up, or a new one: it becomes your login's password.",
-		Submit:       "Confirm my address", PasswordRequired: true}
-}
-
-func (p *pages) showVerify(w http.ResponseWriter, r *http.Request) {
-	// Confirming takes a press of the button: mail scanners that open every
-	// link must not confirm an address on their own.
-	p.render(w, r, p.password, http.StatusOK, p.verifyView(r.URL.Query().Get("token")))
-}
-
-func (p *pages) verifyEmail(w http.ResponseWriter, r *http.Request) {
-	err := form(w, r)
-	if err == nil {
-		err = p.allow(r)
+// post acts on a submitted form; a refusal shows the form again with why.
+func (pp passwordPage) post(p *pages) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		err := form(w, r)
+		if err == nil {
+			err = p.allow(r)
+		}
+		v := pp.form
+		v.Token = r.PostForm.Get("token")
+		if err == nil {
+			_, err = pp.act(r.Context(), v.Token, r.PostForm.Get("password"))
+		}
+		if err != nil {
+			var status int
+			v.Error, status = p.failure(r.Context(), err)
+			p.render(w, r, p.password, status, v)
+			return
+		}
+		p.render(w, r, p.done, http.StatusOK, pp.done)
 	}
-	v := p.verifyView(r.PostForm.Get("token"))
-	if err == nil {
-		_, err = p.Auth.VerifyEmail(r.Context(), v.Token, r.PostForm.Get("password"))
-	}
-	if err != nil {
-		var status int
-		v.Error, status = p.failure(r.Context(), err)
-		p.render(w, r, p.password, status, v)
-		return
-	}
-	p.render(w, r, p.done, http.StatusOK, view{Title: "Address confirmed", Done: "Your email address is confirmed.",
-		Next: "Sign in to Staffroom with it: you can now create organizations."})
 }
 
 // optional returns a form value, or nil when the field is empty.
