@@ -391,3 +391,22 @@ func membershipOf(t *testing.T, s *apptest.Server, o *apptest.Org, email string)
 	t.Fatalf("%s is not a member", email)
 	return ""
 }
+
+// A membership waiting for its owner's review grants nothing, messages
+// included: a message to it is recorded as skipped, with why.
+func TestMessagesSkipMembershipsUnderReview(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, d storetest.Dialect) {
+		s := apptest.New(t, d, "STAFFROOM_SESSION_RATE_LIMIT=0")
+		trap := s.CreateOrg(t, "Trap", "ACTIVITY")
+		const victim = "reviewed@example.com"
+		acceptWith(t, s, inviteGuest(t, s, trap, victim), attackerPassword)
+		s.SignUpOnly(t, victim, "Vera", "Owner", ownerPassword)
+		verifyEmail(t, s, s.LinkToken(t, victim, "/verify-email"), ownerPassword)
+		member := membershipOf(t, s, trap, victim)
+		r := s.MustDo(t, trap.Owner.Token, `mutation($m: ID!) { sendMessage(input: {body: "Hello", memberIds: [$m]}) {
+			deliveries { edges { node { status reason } } } } }`, map[string]any{"m": member})
+		if !strings.Contains(string(r.Data), `"status":"SKIPPED","reason":"the membership waits for its owner's review"`) {
+			t.Errorf("a message to a membership under review: %s", r.Data)
+		}
+	})
+}

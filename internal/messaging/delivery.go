@@ -22,8 +22,11 @@ import (
 const (
 	SkipDisabled = "the member is disabled"
 	SkipRemoved  = "the member was removed"
-	SkipNoEmail  = "no email address"
-	SkipNoPhone  = "no mobile phone number"
+	// SkipUnderReview: the login's owner proved the address and has not yet
+	// kept this membership, which grants nothing until they do.
+	SkipUnderReview = "the membership waits for its owner's review"
+	SkipNoEmail     = "no email address"
+	SkipNoPhone     = "no mobile phone number"
 	// SkipUnverifiedPhone: the organization requires verified numbers for SMS.
 	SkipUnverifiedPhone = "the mobile number is not verified"
 )
@@ -163,6 +166,8 @@ func itemFor(mem *ent.Membership, org *ent.Organization, c content) (outbox.Item
 		return outbox.Item{}, SkipRemoved
 	case mem.Status != membership.StatusACTIVE:
 		return outbox.Item{}, SkipDisabled
+	case mem.UnverifiedJoin && mem.Edges.User.EmailVerifiedAt != nil:
+		return outbox.Item{}, SkipUnderReview
 	}
 	u := mem.Edges.User
 	subject, body := c.subject, c.body
