@@ -7,7 +7,7 @@ import (
 	"staffroom/internal/errcode"
 )
 
-// Who may manage whom (ACCESS.md rules 5–7). Every mutation that changes a
+// Who may manage whom (docs/authorization.md rules 5–7). Every mutation that changes a
 // member, invites one or gives permissions away calls these, bulk ones included.
 
 // CheckManage allows the viewer to act, with permission, on a member whose role

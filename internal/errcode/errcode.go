@@ -11,7 +11,7 @@ import (
 // Code is a stable error code. Codes are never renamed.
 type Code string
 
-// The codes of ACCESS.md.
+// The codes of docs/authorization.md.
 const (
 	Unauthenticated    Code = "UNAUTHENTICATED"
 	Forbidden          Code = "FORBIDDEN"
@@ -29,6 +29,24 @@ const (
 	// verified (creating an organization): until then it works only in the
 	// organizations that invited it.
 	EmailUnverified Code = "EMAIL_UNVERIFIED"
+	// AccountNotManaged refuses an administrator's change to a login's contact
+	// details or password when some membership of that login lies outside what
+	// the administrator manages: a password reset email is the way then.
+	AccountNotManaged Code = "ACCOUNT_NOT_MANAGED"
+	// PasswordChangeRequired answers every field but changePassword and logOut
+	// while the viewer's password is one an administrator set.
+	PasswordChangeRequired Code = "PASSWORD_CHANGE_REQUIRED"
+	// SeatsExhausted refuses a new member — an invitation, an acceptance, a
+	// re-enabled member — when active members and pending invitations would
+	// exceed the seats of the organization's plan.
+	SeatsExhausted Code = "SEATS_EXHAUSTED"
+	// PreviewReadOnly refuses every mutation of a role preview: its viewer
+	// only shows what the role would see.
+	PreviewReadOnly Code = "PREVIEW_READ_ONLY"
+	// PersonOnly refuses an API key an operation that acts on the caller's own
+	// login, session or membership (logOut, changePassword,
+	// switchOrganization, leaveOrganization, …): a key is not a person.
+	PersonOnly Code = "PERSON_ONLY"
 )
 
 // The codes of requests refused before any resolver runs, besides
@@ -72,6 +90,12 @@ func New(code Code, format string, args ...any) *Error {
 // Input returns a BAD_USER_INPUT error about one input field.
 func Input(field, format string, args ...any) *Error {
 	return &Error{Code: BadUserInput, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// Taken returns a CONFLICT error about one input field whose value another
+// record holds already (a username, a slug, an invoice number).
+func Taken(field, format string, args ...any) *Error {
+	return &Error{Code: Conflict, Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
 // Wrap returns an error with a code and client message whose cause is err.

@@ -22,7 +22,7 @@ func Create(ctx context.Context, client *ent.Client, in ent.CreateInvoiceInput) 
 		var err error
 		out, err = tx.Invoice.Create().SetInput(in).SetCreatedByID(v.MembershipID).Save(ctx)
 		if ent.IsConstraintError(err) {
-			return errcode.Input("number", "an invoice numbered %q exists", in.Number)
+			return errcode.Taken("number", "an invoice numbered %q exists", in.Number)
 		}
 		if err != nil {
 			return err
