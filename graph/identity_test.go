@@ -397,3 +397,23 @@ func TestUpdateProfile(t *testing.T) {
 		}
 	})
 }
+
+// Anyone may ask for anyone's password reset, so the requests cannot fill the
+// address's mailbox: repeated requests answer the same, and one email goes.
+func TestPasswordResetRequestsAreLimitedPerAddress(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, d storetest.Dialect) {
+		s := apptest.New(t, d, "STAFFROOM_SESSION_RATE_LIMIT=0")
+		s.SignUp(t, "flood@example.com", "Flo", "Od")
+		sent := len(s.Mail.Sent())
+		for range 4 {
+			r := s.MustDo(t, "", `mutation { requestPasswordReset(email: "flood@example.com") }`, nil)
+			if !strings.Contains(string(r.Data), "true") {
+				t.Fatalf("requestPasswordReset: %s", r.Data)
+			}
+		}
+		s.Deliver(t)
+		if n := len(s.Mail.Sent()) - sent; n != 1 {
+			t.Errorf("%d reset emails for 4 requests within a minute, want 1", n)
+		}
+	})
+}

@@ -225,7 +225,7 @@ func (s *Service) recordFailure(ctx context.Context, id pulid.ID) error {
 }
 
 // Unlock clears a user's login lock. It touches only the lock: never the password
-// or the email (ACCESS.md rule 10).
+// or the email (docs/authorization.md rule 10).
 func (s *Service) Unlock(ctx context.Context, userID pulid.ID) error {
 	sys := access.SystemContext(ctx, "unlock")
 	return s.db(sys).User.UpdateOneID(userID).SetFailedLogins(0).ClearLockedAt().Exec(sys)
@@ -455,8 +455,24 @@ func (s *Service) RequestPasswordReset(ctx context.Context, rawEmail string) err
 	if err != nil {
 		return fmt.Errorf("auth: password reset: %w", err)
 	}
+	// Anyone may ask for anyone's reset: a few an hour, one a minute, reach the
+	// address; beyond that the answer is the same and nothing is sent, so that
+	// nobody fills another person's mailbox.
+	now := s.now()
+	recent, err := s.client.PasswordReset.Query().
+		Where(passwordreset.UserID(u.ID), passwordreset.CreatedAtGT(now.Add(-time.Hour))).
+		Order(ent.Desc(passwordreset.FieldCreatedAt)).All(sys)
+	if err != nil {
+		return fmt.Errorf("auth: password reset: %w", err)
+	}
+	if len(recent) >= resetsPerHour || (len(recent) > 0 && now.Sub(recent[0].CreatedAt) < time.Minute) {
+		return nil
+	}
 	return s.SendPasswordReset(ctx, u.ID)
 }
+
+// resetsPerHour bounds the reset emails that requests send to one address.
+const resetsPerHour = 5
 
 // SendPasswordReset emails a user a reset link: for the user themselves, or
 // triggered by an administrator, who never learns the token.
