@@ -12,6 +12,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"staffroom/internal/access"
+	"staffroom/internal/auth"
 	"staffroom/internal/errcode"
 )
 
@@ -48,6 +49,8 @@ var listCaps = map[fieldKey]int{
 	{"AccessReview", "stalePendingInvitations"}: 100,
 	{"Viewer", "membershipsToReview"}:           50,
 	{"AccessReview", "unverified"}:              100,
+	// previewRole refuses more groups (auth.MaxPreviewGroups).
+	{"RolePreview", "groups"}: auth.MaxPreviewGroups,
 	// The import refuses more rows than this (invitation.maxImportRows).
 	{"ImportReport", "rows"}: 500,
 }

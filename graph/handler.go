@@ -55,6 +55,7 @@ func NewHandler(schema graphql.ExecutableSchema, o HandlerOptions) *handler.Serv
 	srv.Use(depthLimit(o.Limits.Depth))
 	srv.Use(newGuardArguments(schema.Schema()))
 	srv.Use(&inputCheck{introspection: o.Introspection})
+	srv.Use(previewReadOnly{})
 	if o.TxOpener != nil {
 		srv.Use(entgql.Transactioner{TxOpener: o.TxOpener, SkipTxFunc: hasSelfTransacting})
 	}

@@ -362,6 +362,23 @@ func (r *mutationResolver) UnlockMember(ctx context.Context, id pulid.ID) (*ent.
 	})
 }
 
+// PreviewRole is the resolver for the previewRole field.
+func (r *mutationResolver) PreviewRole(ctx context.Context, roleID pulid.ID, groupIds []pulid.ID, groupScope *membership.GroupScope) (*PreviewRolePayload, error) {
+	scope := ""
+	if groupScope != nil {
+		scope = string(*groupScope)
+	}
+	p, err := r.auth.PreviewRole(ctx, roleID, groupIds, scope)
+	if err != nil {
+		return nil, err
+	}
+	preview, err := r.rolePreview(ctx, p.Viewer)
+	if err != nil {
+		return nil, err
+	}
+	return &PreviewRolePayload{AccessToken: p.AccessToken, AccessTokenExpiresAt: p.ExpiresAt, Preview: preview}, nil
+}
+
 // SendPasswordReset is the resolver for the sendPasswordReset field.
 func (r *mutationResolver) SendPasswordReset(ctx context.Context, memberID pulid.ID) (*bool, error) {
 	_, err := staff.Managed(ctx, r.db(ctx), memberID, "member.password_reset_sent", func(ctx context.Context, m *ent.Membership) error {
@@ -618,7 +635,8 @@ func (r *viewerResolver) Organization(ctx context.Context, obj *access.Viewer) (
 
 // Membership is the resolver for the membership field.
 func (r *viewerResolver) Membership(ctx context.Context, obj *access.Viewer) (*ent.Membership, error) {
-	if !obj.Active() {
+	// A preview's membership is not a row: Viewer.preview describes it.
+	if !obj.Active() || obj.Previewing() {
 		return nil, nil
 	}
 	return r.db(ctx).Membership.Get(access.NewContext(ctx, obj), obj.MembershipID)
@@ -626,12 +644,23 @@ func (r *viewerResolver) Membership(ctx context.Context, obj *access.Viewer) (*e
 
 // Memberships is the resolver for the memberships field.
 func (r *viewerResolver) Memberships(ctx context.Context, obj *access.Viewer) ([]*ent.Membership, error) {
+	if obj.Previewing() {
+		return []*ent.Membership{}, nil // a preview switches nowhere
+	}
 	return r.auth.Memberships(ctx, obj.UserID)
 }
 
 // MembershipsToReview is the resolver for the membershipsToReview field.
 func (r *viewerResolver) MembershipsToReview(ctx context.Context, obj *access.Viewer) ([]*ent.Membership, error) {
+	if obj.Previewing() {
+		return []*ent.Membership{}, nil
+	}
 	return r.auth.MembershipsToReview(ctx, obj.UserID)
+}
+
+// Preview is the resolver for the preview field.
+func (r *viewerResolver) Preview(ctx context.Context, obj *access.Viewer) (*RolePreview, error) {
+	return r.rolePreview(ctx, obj)
 }
 
 // Mutation returns MutationResolver implementation.

@@ -19,6 +19,7 @@ import (
 	"staffroom/ent/role"
 	"staffroom/ent/schema/pulid"
 	"staffroom/ent/user"
+	"staffroom/internal/errcode"
 )
 
 // TenantPolicy is the policy of the tenant mixin. Queries are filtered to the
@@ -63,6 +64,9 @@ func tenantMutation() privacy.MutationRule {
 		if !v.Active() {
 			return privacy.Denyf("no active organization")
 		}
+		if v.Previewing() {
+			return errPreviewReadOnly
+		}
 		if !m.Op().Is(ent.OpCreate) {
 			return filter.EvalMutation(ctx, m)
 		}
@@ -74,6 +78,21 @@ func tenantMutation() privacy.MutationRule {
 			return privacy.Denyf("organization mismatch")
 		}
 		s.SetOrganizationID(v.OrgID)
+		return privacy.Skip
+	})
+}
+
+// errPreviewReadOnly refuses writes on behalf of a role preview. The GraphQL
+// layer refuses its mutations first; this holds for any other path.
+var errPreviewReadOnly = errcode.New(errcode.PreviewReadOnly, "a role preview is read-only")
+
+// denyPreview refuses every write of a role preview, for the types without the
+// tenant mixin (whose rule refuses them already).
+func denyPreview() privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, _ entgen.Mutation) error {
+		if FromContext(ctx).Previewing() {
+			return errPreviewReadOnly
+		}
 		return privacy.Skip
 	})
 }
@@ -174,6 +193,7 @@ func UserPolicy() ent.Policy {
 			return privacy.Skip
 		})},
 		Mutation: privacy.MutationPolicy{
+			denyPreview(),
 			privacy.UserMutationRuleFunc(func(ctx context.Context, m *entgen.UserMutation) error {
 				v := FromContext(ctx)
 				if v != nil && m.Op().Is(ent.OpUpdateOne) {
@@ -229,6 +249,7 @@ func OrganizationPolicy() ent.Policy {
 			return privacy.Skip
 		})},
 		Mutation: privacy.MutationPolicy{
+			denyPreview(),
 			privacy.OrganizationMutationRuleFunc(func(ctx context.Context, m *entgen.OrganizationMutation) error {
 				v := FromContext(ctx)
 				if !m.Op().Is(ent.OpUpdateOne) || !v.Active() {
@@ -261,6 +282,10 @@ func MembershipPolicy() ent.Policy {
 func membersScope(v *Viewer) func(*sql.Selector) {
 	if v.Has(MembersView) {
 		return nil
+	}
+	if v.Previewing() {
+		// The person behind a preview sees themselves, as a member does.
+		return membership.ID(v.Preview.By)
 	}
 	return membership.ID(v.MembershipID)
 }
@@ -309,13 +334,26 @@ func groupsScope(v *Viewer) func(*sql.Selector) {
 
 // linkedTo selects the groups a membership is linked to, in SQL.
 func linkedTo(v *Viewer) func(*sql.Selector) {
-	return func(s *sql.Selector) {
-		links := sql.Table(membership.GroupsTable)
-		s.Where(sql.In(s.C(group.FieldID),
-			sql.Select(links.C(membership.GroupsPrimaryKey[1])).From(links).
-				Where(sql.EQ(links.C(membership.GroupsPrimaryKey[0]), string(v.MembershipID))),
-		))
+	return func(s *sql.Selector) { s.Where(linkedIn(v, s.C(group.FieldID))) }
+}
+
+// linkedIn matches a group id column against the groups the viewer is linked
+// to: its membership's links, or the groups a preview lists (a preview's
+// membership has no rows).
+func linkedIn(v *Viewer, column string) *sql.Predicate {
+	if v.Previewing() {
+		if len(v.Preview.GroupIDs) == 0 {
+			return sql.False()
+		}
+		ids := make([]any, len(v.Preview.GroupIDs))
+		for i, id := range v.Preview.GroupIDs {
+			ids[i] = string(id)
+		}
+		return sql.In(column, ids...)
 	}
+	links := sql.Table(membership.GroupsTable)
+	return sql.In(column, sql.Select(links.C(membership.GroupsPrimaryKey[1])).From(links).
+		Where(sql.EQ(links.C(membership.GroupsPrimaryKey[0]), string(v.MembershipID))))
 }
 
 // InvitationPolicy: invitations are visible to, and changed by, members.invite.
@@ -354,10 +392,7 @@ func messagesScope(v *Viewer) func(*sql.Selector) {
 		toGroups := sql.Table(message.GroupsTable)
 		groupsSeen := sql.Select(toGroups.C(message.GroupsPrimaryKey[0])).From(toGroups)
 		if !v.SeesAllGroups() {
-			links := sql.Table(membership.GroupsTable)
-			groupsSeen.Where(sql.In(toGroups.C(message.GroupsPrimaryKey[1]),
-				sql.Select(links.C(membership.GroupsPrimaryKey[1])).From(links).
-					Where(sql.EQ(links.C(membership.GroupsPrimaryKey[0]), me))))
+			groupsSeen.Where(linkedIn(v, toGroups.C(message.GroupsPrimaryKey[1])))
 		}
 		s.Where(sql.Or(
 			sql.EQ(s.C(message.FieldAuthorID), me),

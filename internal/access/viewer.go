@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"staffroom/ent/privacy"
 	"staffroom/ent/schema/pulid"
@@ -28,7 +29,36 @@ type Viewer struct {
 	owner        bool
 	permissions  map[string]struct{}
 	manages      map[string]struct{}
+
+	// Preview is set when the viewer previews a role (see Preview).
+	Preview *Preview
 }
+
+// Preview marks a viewer that previews a role: it has exactly the role's
+// permissions, a group scope and links to the groups listed, and a
+// membership id of its own that owns nothing (no messages, no links), so that
+// it answers as a new member with that role would. It changes nothing: every
+// mutation is refused with PREVIEW_READ_ONLY.
+type Preview struct {
+	// By is the membership of the member who previews; it stands for the
+	// viewer's own membership where a member sees only their own.
+	By        pulid.ID
+	GroupIDs  []pulid.ID
+	ExpiresAt time.Time
+}
+
+// NewPreviewViewer returns the viewer of a role preview: m names the role, the
+// group scope and a membership id that owns nothing; grants and revokes are
+// ignored.
+func NewPreviewViewer(userID, sessionID pulid.ID, m Membership, p Preview) *Viewer {
+	m.Grants, m.Revokes = nil, nil
+	v := NewViewer(userID, sessionID, &m)
+	v.Preview = &p
+	return v
+}
+
+// Previewing reports whether the viewer is a role preview.
+func (v *Viewer) Previewing() bool { return v != nil && v.Preview != nil }
 
 // Membership describes an active membership for NewViewer.
 type Membership struct {

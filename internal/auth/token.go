@@ -21,6 +21,13 @@ const MaxTokenBytes = 8 << 10
 // keeps any other JWT signed by the same key from passing as an access token.
 const AccessTokenType = "at+jwt"
 
+// PreviewTokenType is the typ header of role preview tokens (IssuePreview):
+// an access token and a preview token never pass for one another.
+const PreviewTokenType = "preview+at+jwt"
+
+// MaxPreviewTTL bounds a role preview's token; it has no refresh token.
+const MaxPreviewTTL = 15 * time.Minute
+
 // leeway absorbs clock skew between the replicas that issue and verify tokens.
 const leeway = 30 * time.Second
 
@@ -36,6 +43,18 @@ type Claims struct {
 	jwt.RegisteredClaims
 	Org string `json:"org,omitempty"`
 	SID string `json:"sid"`
+	// Preview is set, and only set, in preview tokens.
+	Preview *PreviewClaims `json:"pvw,omitempty"`
+}
+
+// PreviewClaims name what a role preview acts as: the role, the group scope,
+// the groups it is linked to, and the membership id that it uses and that owns
+// nothing.
+type PreviewClaims struct {
+	Role       string   `json:"role"`
+	GroupScope string   `json:"scope"`
+	Groups     []string `json:"groups,omitempty"`
+	Membership string   `json:"mem"`
 }
 
 // UserID returns the user the token was issued to.
@@ -84,8 +103,18 @@ func (t *Tokens) now() time.Time {
 // Issue signs an access token for a user in an organization (empty for none)
 // within a refresh session, and returns it with its expiry.
 func (t *Tokens) Issue(userID, orgID, sessionID pulid.ID) (token string, expiresAt time.Time, err error) {
+	return t.sign(AccessTokenType, userID, orgID, sessionID, nil, t.TTL)
+}
+
+// IssuePreview signs a role preview token for a user in an organization within
+// their refresh session: the access token's lifetime, at most MaxPreviewTTL.
+func (t *Tokens) IssuePreview(userID, orgID, sessionID pulid.ID, p PreviewClaims) (token string, expiresAt time.Time, err error) {
+	return t.sign(PreviewTokenType, userID, orgID, sessionID, &p, min(t.TTL, MaxPreviewTTL))
+}
+
+func (t *Tokens) sign(typ string, userID, orgID, sessionID pulid.ID, preview *PreviewClaims, ttl time.Duration) (token string, expiresAt time.Time, err error) {
 	now := t.now()
-	expiresAt = now.Add(t.TTL)
+	expiresAt = now.Add(ttl)
 	kid, key := t.Keys.SigningKey()
 	claims := issuedClaims{
 		Claims: Claims{
@@ -96,14 +125,15 @@ func (t *Tokens) Issue(userID, orgID, sessionID pulid.ID) (token string, expires
 				ExpiresAt: jwt.NewNumericDate(expiresAt),
 				ID:        newTokenID(),
 			},
-			Org: string(orgID),
-			SID: string(sessionID),
+			Org:     string(orgID),
+			SID:     string(sessionID),
+			Preview: preview,
 		},
 		Audience: t.Audience,
 	}
 	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims)
 	tok.Header["kid"] = kid
-	tok.Header["typ"] = AccessTokenType
+	tok.Header["typ"] = typ
 	token, err = tok.SignedString(key)
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("auth: sign access token: %w", err)
@@ -140,11 +170,18 @@ func (t *Tokens) Verify(token string) (*Claims, error) {
 		jwt.WithTimeFunc(t.now),
 	)
 	var claims Claims
-	if _, err := p.ParseWithClaims(token, &claims, t.key); err != nil {
+	tok, err := p.ParseWithClaims(token, &claims, t.key)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
 	if claims.Subject == "" || claims.SID == "" {
 		return nil, fmt.Errorf("%w: missing sub or sid", ErrInvalidToken)
+	}
+	// The type decides what the token is: preview claims in an access token,
+	// or a preview token without them, are someone's forgery or our bug.
+	if preview := tok.Header["typ"] == PreviewTokenType; preview != (claims.Preview != nil) ||
+		(preview && (claims.Org == "" || claims.Preview.Role == "" || claims.Preview.Membership == "")) {
+		return nil, fmt.Errorf("%w: claims do not match typ %v", ErrInvalidToken, tok.Header["typ"])
 	}
 	t.verified.Add(token, claims)
 	return &claims, nil
@@ -155,8 +192,8 @@ func (t *Tokens) Verify(token string) (*Claims, error) {
 // the key that verifies it.
 func (t *Tokens) key(tok *jwt.Token) (any, error) {
 	// golang-jwt never looks at typ.
-	if typ, _ := tok.Header["typ"].(string); typ != AccessTokenType {
-		return nil, fmt.Errorf("typ %v, want %s", tok.Header["typ"], AccessTokenType)
+	if typ, _ := tok.Header["typ"].(string); typ != AccessTokenType && typ != PreviewTokenType {
+		return nil, fmt.Errorf("typ %v, want %s or %s", tok.Header["typ"], AccessTokenType, PreviewTokenType)
 	}
 	kid, _ := tok.Header["kid"].(string)
 	k, ok := t.Keys.PublicKey(kid)

@@ -135,5 +135,8 @@ func (s *Service) authenticate(ctx context.Context, header string) (*access.View
 	if err != nil {
 		return nil, invalid
 	}
+	if claims.Preview != nil {
+		return s.loadPreview(ctx, claims)
+	}
 	return s.LoadViewer(ctx, claims.UserID(), claims.OrgID(), claims.SessionID())
 }

@@ -29,6 +29,9 @@ const (
 	// verified (creating an organization): until then it works only in the
 	// organizations that invited it.
 	EmailUnverified Code = "EMAIL_UNVERIFIED"
+	// PreviewReadOnly refuses every mutation of a role preview: its viewer
+	// only shows what the role would see.
+	PreviewReadOnly Code = "PREVIEW_READ_ONLY"
 	// AccountNotManaged refuses an administrator's change to a login's contact
 	// details or password when some membership of that login lies outside what
 	// the administrator manages: a password reset email is the way then.
