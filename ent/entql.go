@@ -379,6 +379,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			role.FieldPermissions:       {Type: field.TypeJSON, Column: role.FieldPermissions},
 			role.FieldManages:           {Type: field.TypeJSON, Column: role.FieldManages},
 			role.FieldDefaultGroupScope: {Type: field.TypeEnum, Column: role.FieldDefaultGroupScope},
+			role.FieldGroupScopes:       {Type: field.TypeJSON, Column: role.FieldGroupScopes},
 		},
 	}
 	graph.Nodes[15] = &sqlgraph.Node{
@@ -2614,6 +2615,11 @@ func (f *RoleFilter) WhereManages(p entql.BytesP) {
 // WhereDefaultGroupScope applies the entql string predicate on the default_group_scope field.
 func (f *RoleFilter) WhereDefaultGroupScope(p entql.StringP) {
 	f.Where(p.Field(role.FieldDefaultGroupScope))
+}
+
+// WhereGroupScopes applies the entql json.RawMessage predicate on the group_scopes field.
+func (f *RoleFilter) WhereGroupScopes(p entql.BytesP) {
+	f.Where(p.Field(role.FieldGroupScopes))
 }
 
 // WhereHasOrganization applies a predicate to check if query has an edge organization.

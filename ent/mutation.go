@@ -14492,6 +14492,7 @@ type RoleMutation struct {
 	manages             *[]string
 	appendmanages       []string
 	default_group_scope *role.DefaultGroupScope
+	group_scopes        *map[string]string
 	clearedFields       map[string]struct{}
 	organization        *pulid.ID
 	clearedorganization bool
@@ -14994,6 +14995,55 @@ func (m *RoleMutation) ResetDefaultGroupScope() {
 	m.default_group_scope = nil
 }
 
+// SetGroupScopes sets the "group_scopes" field.
+func (m *RoleMutation) SetGroupScopes(value map[string]string) {
+	m.group_scopes = &value
+}
+
+// GroupScopes returns the value of the "group_scopes" field in the mutation.
+func (m *RoleMutation) GroupScopes() (r map[string]string, exists bool) {
+	v := m.group_scopes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGroupScopes returns the old "group_scopes" field's value of the Role entity.
+// If the Role object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoleMutation) OldGroupScopes(ctx context.Context) (v map[string]string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGroupScopes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGroupScopes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGroupScopes: %w", err)
+	}
+	return oldValue.GroupScopes, nil
+}
+
+// ClearGroupScopes clears the value of the "group_scopes" field.
+func (m *RoleMutation) ClearGroupScopes() {
+	m.group_scopes = nil
+	m.clearedFields[role.FieldGroupScopes] = struct{}{}
+}
+
+// GroupScopesCleared returns if the "group_scopes" field was cleared in this mutation.
+func (m *RoleMutation) GroupScopesCleared() bool {
+	_, ok := m.clearedFields[role.FieldGroupScopes]
+	return ok
+}
+
+// ResetGroupScopes resets all changes to the "group_scopes" field.
+func (m *RoleMutation) ResetGroupScopes() {
+	m.group_scopes = nil
+	delete(m.clearedFields, role.FieldGroupScopes)
+}
+
 // ClearOrganization clears the "organization" edge to the Organization entity.
 func (m *RoleMutation) ClearOrganization() {
 	m.clearedorganization = true
@@ -15055,7 +15105,7 @@ func (m *RoleMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *RoleMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 11)
 	if m.created_at != nil {
 		fields = append(fields, role.FieldCreatedAt)
 	}
@@ -15086,6 +15136,9 @@ func (m *RoleMutation) Fields() []string {
 	if m.default_group_scope != nil {
 		fields = append(fields, role.FieldDefaultGroupScope)
 	}
+	if m.group_scopes != nil {
+		fields = append(fields, role.FieldGroupScopes)
+	}
 	return fields
 }
 
@@ -15114,6 +15167,8 @@ func (m *RoleMutation) Field(name string) (ent.Value, bool) {
 		return m.Manages()
 	case role.FieldDefaultGroupScope:
 		return m.DefaultGroupScope()
+	case role.FieldGroupScopes:
+		return m.GroupScopes()
 	}
 	return nil, false
 }
@@ -15143,6 +15198,8 @@ func (m *RoleMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldManages(ctx)
 	case role.FieldDefaultGroupScope:
 		return m.OldDefaultGroupScope(ctx)
+	case role.FieldGroupScopes:
+		return m.OldGroupScopes(ctx)
 	}
 	return nil, fmt.Errorf("unknown Role field %s", name)
 }
@@ -15222,6 +15279,13 @@ func (m *RoleMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetDefaultGroupScope(v)
 		return nil
+	case role.FieldGroupScopes:
+		v, ok := value.(map[string]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGroupScopes(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Role field %s", name)
 }
@@ -15251,7 +15315,11 @@ func (m *RoleMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *RoleMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(role.FieldGroupScopes) {
+		fields = append(fields, role.FieldGroupScopes)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -15264,6 +15332,11 @@ func (m *RoleMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *RoleMutation) ClearField(name string) error {
+	switch name {
+	case role.FieldGroupScopes:
+		m.ClearGroupScopes()
+		return nil
+	}
 	return fmt.Errorf("unknown Role nullable field %s", name)
 }
 
@@ -15300,6 +15373,9 @@ func (m *RoleMutation) ResetField(name string) error {
 		return nil
 	case role.FieldDefaultGroupScope:
 		m.ResetDefaultGroupScope()
+		return nil
+	case role.FieldGroupScopes:
+		m.ResetGroupScopes()
 		return nil
 	}
 	return fmt.Errorf("unknown Role field %s", name)

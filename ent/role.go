@@ -40,6 +40,8 @@ type Role struct {
 	Manages []string `json:"manages,omitempty"`
 	// DefaultGroupScope holds the value of the "default_group_scope" field.
 	DefaultGroupScope role.DefaultGroupScope `json:"default_group_scope,omitempty"`
+	// GroupScopes holds the value of the "group_scopes" field.
+	GroupScopes map[string]string `json:"group_scopes,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the RoleQuery when eager-loading is set.
 	Edges        RoleEdges `json:"edges"`
@@ -73,7 +75,7 @@ func (*Role) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case role.FieldPermissions, role.FieldManages:
+		case role.FieldPermissions, role.FieldManages, role.FieldGroupScopes:
 			values[i] = new([]byte)
 		case role.FieldID, role.FieldOrganizationID:
 			values[i] = new(pulid.ID)
@@ -168,6 +170,14 @@ func (_m *Role) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.DefaultGroupScope = role.DefaultGroupScope(value.String)
 			}
+		case role.FieldGroupScopes:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field group_scopes", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.GroupScopes); err != nil {
+					return fmt.Errorf("unmarshal field group_scopes: %w", err)
+				}
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -238,6 +248,9 @@ func (_m *Role) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("default_group_scope=")
 	builder.WriteString(fmt.Sprintf("%v", _m.DefaultGroupScope))
+	builder.WriteString(", ")
+	builder.WriteString("group_scopes=")
+	builder.WriteString(fmt.Sprintf("%v", _m.GroupScopes))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -125,6 +125,12 @@ func (_c *RoleCreate) SetNillableDefaultGroupScope(v *role.DefaultGroupScope) *R
 	return _c
 }
 
+// SetGroupScopes sets the "group_scopes" field.
+func (_c *RoleCreate) SetGroupScopes(v map[string]string) *RoleCreate {
+	_c.mutation.SetGroupScopes(v)
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *RoleCreate) SetID(v pulid.ID) *RoleCreate {
 	_c.mutation.SetID(v)
@@ -214,6 +220,10 @@ func (_c *RoleCreate) defaults() error {
 	if _, ok := _c.mutation.DefaultGroupScope(); !ok {
 		v := role.DefaultDefaultGroupScope
 		_c.mutation.SetDefaultGroupScope(v)
+	}
+	if _, ok := _c.mutation.GroupScopes(); !ok {
+		v := role.DefaultGroupScopes
+		_c.mutation.SetGroupScopes(v)
 	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if role.DefaultID == nil {
@@ -351,6 +361,10 @@ func (_c *RoleCreate) createSpec() (*Role, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.DefaultGroupScope(); ok {
 		_spec.SetField(role.FieldDefaultGroupScope, field.TypeEnum, value)
 		_node.DefaultGroupScope = value
+	}
+	if value, ok := _c.mutation.GroupScopes(); ok {
+		_spec.SetField(role.FieldGroupScopes, field.TypeJSON, value)
+		_node.GroupScopes = value
 	}
 	if nodes := _c.mutation.OrganizationIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -490,6 +504,24 @@ func (u *RoleUpsert) SetDefaultGroupScope(v role.DefaultGroupScope) *RoleUpsert 
 // UpdateDefaultGroupScope sets the "default_group_scope" field to the value that was provided on create.
 func (u *RoleUpsert) UpdateDefaultGroupScope() *RoleUpsert {
 	u.SetExcluded(role.FieldDefaultGroupScope)
+	return u
+}
+
+// SetGroupScopes sets the "group_scopes" field.
+func (u *RoleUpsert) SetGroupScopes(v map[string]string) *RoleUpsert {
+	u.Set(role.FieldGroupScopes, v)
+	return u
+}
+
+// UpdateGroupScopes sets the "group_scopes" field to the value that was provided on create.
+func (u *RoleUpsert) UpdateGroupScopes() *RoleUpsert {
+	u.SetExcluded(role.FieldGroupScopes)
+	return u
+}
+
+// ClearGroupScopes clears the value of the "group_scopes" field.
+func (u *RoleUpsert) ClearGroupScopes() *RoleUpsert {
+	u.SetNull(role.FieldGroupScopes)
 	return u
 }
 
@@ -634,6 +666,27 @@ func (u *RoleUpsertOne) SetDefaultGroupScope(v role.DefaultGroupScope) *RoleUpse
 func (u *RoleUpsertOne) UpdateDefaultGroupScope() *RoleUpsertOne {
 	return u.Update(func(s *RoleUpsert) {
 		s.UpdateDefaultGroupScope()
+	})
+}
+
+// SetGroupScopes sets the "group_scopes" field.
+func (u *RoleUpsertOne) SetGroupScopes(v map[string]string) *RoleUpsertOne {
+	return u.Update(func(s *RoleUpsert) {
+		s.SetGroupScopes(v)
+	})
+}
+
+// UpdateGroupScopes sets the "group_scopes" field to the value that was provided on create.
+func (u *RoleUpsertOne) UpdateGroupScopes() *RoleUpsertOne {
+	return u.Update(func(s *RoleUpsert) {
+		s.UpdateGroupScopes()
+	})
+}
+
+// ClearGroupScopes clears the value of the "group_scopes" field.
+func (u *RoleUpsertOne) ClearGroupScopes() *RoleUpsertOne {
+	return u.Update(func(s *RoleUpsert) {
+		s.ClearGroupScopes()
 	})
 }
 
@@ -945,6 +998,27 @@ func (u *RoleUpsertBulk) SetDefaultGroupScope(v role.DefaultGroupScope) *RoleUps
 func (u *RoleUpsertBulk) UpdateDefaultGroupScope() *RoleUpsertBulk {
 	return u.Update(func(s *RoleUpsert) {
 		s.UpdateDefaultGroupScope()
+	})
+}
+
+// SetGroupScopes sets the "group_scopes" field.
+func (u *RoleUpsertBulk) SetGroupScopes(v map[string]string) *RoleUpsertBulk {
+	return u.Update(func(s *RoleUpsert) {
+		s.SetGroupScopes(v)
+	})
+}
+
+// UpdateGroupScopes sets the "group_scopes" field to the value that was provided on create.
+func (u *RoleUpsertBulk) UpdateGroupScopes() *RoleUpsertBulk {
+	return u.Update(func(s *RoleUpsert) {
+		s.UpdateGroupScopes()
+	})
+}
+
+// ClearGroupScopes clears the value of the "group_scopes" field.
+func (u *RoleUpsertBulk) ClearGroupScopes() *RoleUpsertBulk {
+	return u.Update(func(s *RoleUpsert) {
+		s.ClearGroupScopes()
 	})
 }
 

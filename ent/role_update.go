@@ -102,6 +102,18 @@ func (_u *RoleUpdate) SetNillableDefaultGroupScope(v *role.DefaultGroupScope) *R
 	return _u
 }
 
+// SetGroupScopes sets the "group_scopes" field.
+func (_u *RoleUpdate) SetGroupScopes(v map[string]string) *RoleUpdate {
+	_u.mutation.SetGroupScopes(v)
+	return _u
+}
+
+// ClearGroupScopes clears the value of the "group_scopes" field.
+func (_u *RoleUpdate) ClearGroupScopes() *RoleUpdate {
+	_u.mutation.ClearGroupScopes()
+	return _u
+}
+
 // Mutation returns the RoleMutation object of the builder.
 func (_u *RoleUpdate) Mutation() *RoleMutation {
 	return _u.mutation
@@ -218,6 +230,12 @@ func (_u *RoleUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.DefaultGroupScope(); ok {
 		_spec.SetField(role.FieldDefaultGroupScope, field.TypeEnum, value)
 	}
+	if value, ok := _u.mutation.GroupScopes(); ok {
+		_spec.SetField(role.FieldGroupScopes, field.TypeJSON, value)
+	}
+	if _u.mutation.GroupScopesCleared() {
+		_spec.ClearField(role.FieldGroupScopes, field.TypeJSON)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -309,6 +327,18 @@ func (_u *RoleUpdateOne) SetNillableDefaultGroupScope(v *role.DefaultGroupScope)
 	if v != nil {
 		_u.SetDefaultGroupScope(*v)
 	}
+	return _u
+}
+
+// SetGroupScopes sets the "group_scopes" field.
+func (_u *RoleUpdateOne) SetGroupScopes(v map[string]string) *RoleUpdateOne {
+	_u.mutation.SetGroupScopes(v)
+	return _u
+}
+
+// ClearGroupScopes clears the value of the "group_scopes" field.
+func (_u *RoleUpdateOne) ClearGroupScopes() *RoleUpdateOne {
+	_u.mutation.ClearGroupScopes()
 	return _u
 }
 
@@ -457,6 +487,12 @@ func (_u *RoleUpdateOne) sqlSave(ctx context.Context) (_node *Role, err error) {
 	}
 	if value, ok := _u.mutation.DefaultGroupScope(); ok {
 		_spec.SetField(role.FieldDefaultGroupScope, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.GroupScopes(); ok {
+		_spec.SetField(role.FieldGroupScopes, field.TypeJSON, value)
+	}
+	if _u.mutation.GroupScopesCleared() {
+		_spec.ClearField(role.FieldGroupScopes, field.TypeJSON)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Role{config: _u.config}

@@ -238,6 +238,18 @@ func (f *matrixFixture) setup(t *testing.T, kind string) map[string]any {
 		g := c.Group.Create().SetOrganizationID(f.org.ID).SetName(fmt.Sprintf("Linked %d", f.n)).SaveX(ctx)
 		c.Membership.Update().Where(membership.IDIn(f.members["linked"], f.members["instructor"])).AddGroups(g).ExecX(ctx)
 		vars["target"] = g.ID
+	case "linked_form", "unlinked_form":
+		// A FORM group, and a message sent to it; the linked form is linked to
+		// every viewer but the owner and the communication agent. ACTIVITY
+		// administrators see only the forms linked to them, attendants none.
+		g := c.Group.Create().SetOrganizationID(f.org.ID).SetName(vars["name"].(string)).SetKind(group.KindFORM).SaveX(ctx)
+		if kind == "linked_form" {
+			c.Membership.Update().Where(membership.IDIn(f.members["administrator"], f.members["attendant"], f.members["instructor"],
+				f.members["instructor_no_messaging"], f.members["guest"], f.members["linked"])).AddGroups(g).ExecX(ctx)
+		}
+		vars["target"] = g.ID
+		vars["formMessage"] = c.Message.Create().SetOrganizationID(f.org.ID).SetAuthorID(f.members["communication_agent"]).SetBody("Fill in the form").
+			SetStatus(message.StatusSENT).AddGroups(g).SaveX(ctx).ID
 	case "instructor_unlinked_group":
 		// An instructor to link, and a group nobody is linked to.
 		m := f.org.Insert(t, "instructor", "Target", fmt.Sprintf("Member%d", f.n), fmt.Sprintf("target%d.%s@example.com", f.n, f.org.ID), false)

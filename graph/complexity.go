@@ -37,6 +37,7 @@ var listCaps = map[fieldKey]int{
 	{"Viewer", "memberships"}:                   50,
 	{"Organization", "roles"}:                   50,
 	{"Role", "manages"}:                         50,
+	{"Role", "groupScopes"}:                     len(access.GroupKinds),
 	{"Membership", "groups"}:                    50,
 	{"Message", "groups"}:                       50,
 	{"Group", "members"}:                        100,

@@ -42,6 +42,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	AuditEvent() AuditEventResolver
+	Billing() BillingResolver
 	Membership() MembershipResolver
 	Message() MessageResolver
 	Mutation() MutationResolver
@@ -104,6 +105,7 @@ type ComplexityRoot struct {
 		PaymentMethodSummary func(childComplexity int) int
 		Plan                 func(childComplexity int) int
 		Seats                func(childComplexity int) int
+		SeatsUsed            func(childComplexity int) int
 	}
 
 	Delivery struct {
@@ -371,6 +373,8 @@ type ComplexityRoot struct {
 		LogIn                    func(childComplexity int, input LogInInput) int
 		LogOut                   func(childComplexity int) int
 		PreviewInvitationEmail   func(childComplexity int, input *InvitationTemplateInput) int
+		PreviewRole              func(childComplexity int, roleID pulid.ID, groupIds []pulid.ID, groupScope *membership.GroupScope) int
+		ReapplyRolePreset        func(childComplexity int) int
 		RefreshSession           func(childComplexity int, refreshToken string) int
 		RefundInvoice            func(childComplexity int, id pulid.ID) int
 		RemoveMember             func(childComplexity int, id pulid.ID) int
@@ -445,6 +449,12 @@ type ComplexityRoot struct {
 		Key         func(childComplexity int) int
 	}
 
+	PreviewRolePayload struct {
+		AccessToken          func(childComplexity int) int
+		AccessTokenExpiresAt func(childComplexity int) int
+		Preview              func(childComplexity int) int
+	}
+
 	Query struct {
 		ExplainPermission      func(childComplexity int, memberID pulid.ID, permission string) int
 		Invitation             func(childComplexity int, token string) int
@@ -459,6 +469,7 @@ type ComplexityRoot struct {
 		Builtin      func(childComplexity int) int
 		CreatedAt    func(childComplexity int) int
 		Description  func(childComplexity int) int
+		GroupScopes  func(childComplexity int) int
 		ID           func(childComplexity int) int
 		Key          func(childComplexity int) int
 		Manages      func(childComplexity int) int
@@ -466,6 +477,18 @@ type ComplexityRoot struct {
 		Organization func(childComplexity int) int
 		Permissions  func(childComplexity int) int
 		UpdatedAt    func(childComplexity int) int
+	}
+
+	RoleGroupScope struct {
+		Kind  func(childComplexity int) int
+		Scope func(childComplexity int) int
+	}
+
+	RolePreview struct {
+		ExpiresAt  func(childComplexity int) int
+		GroupScope func(childComplexity int) int
+		Groups     func(childComplexity int) int
+		Role       func(childComplexity int) int
 	}
 
 	RowError struct {
@@ -498,6 +521,7 @@ type ComplexityRoot struct {
 		MembershipsToReview func(childComplexity int) int
 		Organization        func(childComplexity int) int
 		Permissions         func(childComplexity int) int
+		Preview             func(childComplexity int) int
 		User                func(childComplexity int) int
 	}
 }
@@ -508,6 +532,9 @@ type ComplexityRoot struct {
 
 type AuditEventResolver interface {
 	Data(ctx context.Context, obj *ent.AuditEvent) (map[string]any, error)
+}
+type BillingResolver interface {
+	SeatsUsed(ctx context.Context, obj *Billing) (int, error)
 }
 type MembershipResolver interface {
 	Permissions(ctx context.Context, obj *ent.Membership) ([]string, error)
@@ -535,6 +562,7 @@ type MutationResolver interface {
 	CreateOrganization(ctx context.Context, input CreateOrganizationInput) (*ent.Organization, error)
 	UpdateOrganization(ctx context.Context, input UpdateOrganizationInput) (*ent.Organization, error)
 	UpdateBilling(ctx context.Context, input UpdateBillingInput) (*Billing, error)
+	ReapplyRolePreset(ctx context.Context) (*ent.Organization, error)
 	CreateRole(ctx context.Context, input CreateRoleInput) (*ent.Role, error)
 	UpdateRole(ctx context.Context, id pulid.ID, input UpdateRoleInput) (*ent.Role, error)
 	DeleteRole(ctx context.Context, id pulid.ID) (*pulid.ID, error)
@@ -560,6 +588,7 @@ type MutationResolver interface {
 	EnableMember(ctx context.Context, id pulid.ID) (*ent.Membership, error)
 	RemoveMember(ctx context.Context, id pulid.ID) (*ent.Membership, error)
 	UnlockMember(ctx context.Context, id pulid.ID) (*ent.Membership, error)
+	PreviewRole(ctx context.Context, roleID pulid.ID, groupIds []pulid.ID, groupScope *membership.GroupScope) (*PreviewRolePayload, error)
 	SendPasswordReset(ctx context.Context, memberID pulid.ID) (*bool, error)
 	LeaveOrganization(ctx context.Context) (bool, error)
 	TransferOwnership(ctx context.Context, memberID pulid.ID) (*ent.Membership, error)
@@ -599,6 +628,7 @@ type QueryResolver interface {
 }
 type RoleResolver interface {
 	Manages(ctx context.Context, obj *ent.Role) ([]*ent.Role, error)
+	GroupScopes(ctx context.Context, obj *ent.Role) ([]*RoleGroupScope, error)
 }
 type UserResolver interface {
 	Name(ctx context.Context, obj *ent.User) (string, error)
@@ -614,6 +644,7 @@ type ViewerResolver interface {
 
 	Memberships(ctx context.Context, obj *access.Viewer) ([]*ent.Membership, error)
 	MembershipsToReview(ctx context.Context, obj *access.Viewer) ([]*ent.Membership, error)
+	Preview(ctx context.Context, obj *access.Viewer) (*RolePreview, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -813,6 +844,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Billing.Seats(childComplexity), true
+	case "Billing.seatsUsed":
+		if e.ComplexityRoot.Billing.SeatsUsed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Billing.SeatsUsed(childComplexity), true
 
 	case "Delivery.channel":
 		if e.ComplexityRoot.Delivery.Channel == nil {
@@ -1998,6 +2035,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PreviewInvitationEmail(childComplexity, args["input"].(*InvitationTemplateInput)), true
+	case "Mutation.previewRole":
+		if e.ComplexityRoot.Mutation.PreviewRole == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_previewRole_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PreviewRole(childComplexity, args["roleId"].(pulid.ID), args["groupIds"].([]pulid.ID), args["groupScope"].(*membership.GroupScope)), true
+	case "Mutation.reapplyRolePreset":
+		if e.ComplexityRoot.Mutation.ReapplyRolePreset == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.ReapplyRolePreset(childComplexity), true
 	case "Mutation.refreshSession":
 		if e.ComplexityRoot.Mutation.RefreshSession == nil {
 			break
@@ -2533,6 +2587,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PermissionInfo.Key(childComplexity), true
 
+	case "PreviewRolePayload.accessToken":
+		if e.ComplexityRoot.PreviewRolePayload.AccessToken == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PreviewRolePayload.AccessToken(childComplexity), true
+	case "PreviewRolePayload.accessTokenExpiresAt":
+		if e.ComplexityRoot.PreviewRolePayload.AccessTokenExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PreviewRolePayload.AccessTokenExpiresAt(childComplexity), true
+	case "PreviewRolePayload.preview":
+		if e.ComplexityRoot.PreviewRolePayload.Preview == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PreviewRolePayload.Preview(childComplexity), true
+
 	case "Query.explainPermission":
 		if e.ComplexityRoot.Query.ExplainPermission == nil {
 			break
@@ -2620,6 +2693,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Role.Description(childComplexity), true
+	case "Role.groupScopes":
+		if e.ComplexityRoot.Role.GroupScopes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Role.GroupScopes(childComplexity), true
 	case "Role.id":
 		if e.ComplexityRoot.Role.ID == nil {
 			break
@@ -2662,6 +2741,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Role.UpdatedAt(childComplexity), true
+
+	case "RoleGroupScope.kind":
+		if e.ComplexityRoot.RoleGroupScope.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleGroupScope.Kind(childComplexity), true
+	case "RoleGroupScope.scope":
+		if e.ComplexityRoot.RoleGroupScope.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleGroupScope.Scope(childComplexity), true
+
+	case "RolePreview.expiresAt":
+		if e.ComplexityRoot.RolePreview.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RolePreview.ExpiresAt(childComplexity), true
+	case "RolePreview.groupScope":
+		if e.ComplexityRoot.RolePreview.GroupScope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RolePreview.GroupScope(childComplexity), true
+	case "RolePreview.groups":
+		if e.ComplexityRoot.RolePreview.Groups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RolePreview.Groups(childComplexity), true
+	case "RolePreview.role":
+		if e.ComplexityRoot.RolePreview.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RolePreview.Role(childComplexity), true
 
 	case "RowError.code":
 		if e.ComplexityRoot.RowError.Code == nil {
@@ -2786,6 +2903,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Viewer.Permissions(childComplexity), true
+	case "Viewer.preview":
+		if e.ComplexityRoot.Viewer.Preview == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.Preview(childComplexity), true
 	case "Viewer.user":
 		if e.ComplexityRoot.Viewer.User == nil {
 			break
@@ -3019,6 +3142,30 @@ type Viewer {
   until kept with reviewMembership.
   """
   membershipsToReview: [Membership!]!
+  "Set when the token is a role preview (previewRole): what it acts as, until when."
+  preview: RolePreview
+}
+
+"""
+A role preview: the API as a member with the role would see it. Its viewer has
+exactly the role's permissions, the group scope and the group links below, owns
+nothing (no messages, no links of its own), and sees the previewer's own
+membership where a member sees only theirs. It is read-only: every mutation
+answers PREVIEW_READ_ONLY.
+"""
+type RolePreview {
+  role: Role!
+  groupScope: GroupScope!
+  "The groups the preview is linked to (at most 50)."
+  groups: [Group!]!
+  expiresAt: Time!
+}
+
+type PreviewRolePayload {
+  "A read-only access token of its own type; there is no refresh token."
+  accessToken: String!
+  accessTokenExpiresAt: Time!
+  preview: RolePreview!
 }
 
 type PermissionInfo {
@@ -3159,7 +3306,10 @@ extend type Organization {
 
 type Billing {
   plan: String!
+  "Seats of the plan; 0 means no limit. Active members and pending invitations never exceed them."
   seats: Int!
+  "Active members and pending, unexpired invitations: the seats in use. It may exceed seats lowered below it; then nobody new joins."
+  seatsUsed: Int! @goField(forceResolver: true)
   billingEmail: String
   paymentMethodSummary: String
   nextInvoiceAt: Time
@@ -3168,6 +3318,25 @@ type Billing {
 extend type Role {
   "The roles whose holders this role's holders may manage."
   manages: [Role!]!
+  """
+  The kinds of group this role's holders see less of: LINKED (only the groups
+  they are linked to) or NONE (none, linked or not). Other kinds follow
+  groups.view and the member's group scope.
+  """
+  groupScopes: [RoleGroupScope!]! @goField(forceResolver: true)
+}
+
+"How much a role sees of one kind of group."
+type RoleGroupScope {
+  kind: GroupKind!
+  scope: KindScope!
+}
+
+"A role's scope over one kind of group."
+enum KindScope {
+  ALL
+  LINKED
+  NONE
 }
 
 extend type Membership {
@@ -3248,7 +3417,17 @@ input SendMessageInput {
 
 extend type Mutation {
   updateOrganization(input: UpdateOrganizationInput!): Organization @hasPermission(permission: "organization.update")
+  """
+  Changes billing. With billing.manage a member changes the billing email; the
+  plan, seats and payment method only an owner changes (FORBIDDEN otherwise).
+  """
   updateBilling(input: UpdateBillingInput!): Billing @hasPermission(permission: "billing.manage")
+  """
+  Owners only: gives the built-in roles the permissions, managed roles and group
+  scopes of the organization's preset as it is today (presets change for new
+  organizations only). Custom roles, names and members' scopes stay; audited.
+  """
+  reapplyRolePreset: Organization @hasPermission(permission: "roles.manage")
 
   createRole(input: CreateRoleInput!): Role @hasPermission(permission: "roles.manage")
   updateRole(id: ID!, input: UpdateRoleInput!): Role @hasPermission(permission: "roles.manage")
@@ -3393,6 +3572,13 @@ extend type Mutation {
   removeMember(id: ID!): Membership @hasPermission(permission: "members.manage")
   "Clears the member's login lock; touches nothing else of their login."
   unlockMember(id: ID!): Membership @hasPermission(permission: "members.manage")
+  """
+  Previews the API as a member with the role would see it, linked to the groups
+  given (which the caller must see) with the group scope given (by default the
+  role's): answers a read-only token valid as long as an access token, at most 15
+  minutes. Needs the role among those the caller manages (owners: any). Audited.
+  """
+  previewRole(roleId: ID!, groupIds: [ID!], groupScope: GroupScope): PreviewRolePayload @hasPermission(permission: "members.manage")
   "Emails the member a password reset link; the administrator never sees it."
   sendPasswordReset(memberId: ID!): Boolean @hasPermission(permission: "members.manage")
   "Leaves the active organization (not allowed to the last owner)."
@@ -3498,6 +3684,8 @@ func (ec *executionContext) childFields_Billing(ctx context.Context, field graph
 		return ec.fieldContext_Billing_plan(ctx, field)
 	case "seats":
 		return ec.fieldContext_Billing_seats(ctx, field)
+	case "seatsUsed":
+		return ec.fieldContext_Billing_seatsUsed(ctx, field)
 	case "billingEmail":
 		return ec.fieldContext_Billing_billingEmail(ctx, field)
 	case "paymentMethodSummary":
@@ -4078,6 +4266,18 @@ func (ec *executionContext) childFields_PermissionInfo(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type PermissionInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_PreviewRolePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "accessToken":
+		return ec.fieldContext_PreviewRolePayload_accessToken(ctx, field)
+	case "accessTokenExpiresAt":
+		return ec.fieldContext_PreviewRolePayload_accessTokenExpiresAt(ctx, field)
+	case "preview":
+		return ec.fieldContext_PreviewRolePayload_preview(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PreviewRolePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Role(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4100,8 +4300,34 @@ func (ec *executionContext) childFields_Role(ctx context.Context, field graphql.
 		return ec.fieldContext_Role_organization(ctx, field)
 	case "manages":
 		return ec.fieldContext_Role_manages(ctx, field)
+	case "groupScopes":
+		return ec.fieldContext_Role_groupScopes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Role", field.Name)
+}
+
+func (ec *executionContext) childFields_RoleGroupScope(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_RoleGroupScope_kind(ctx, field)
+	case "scope":
+		return ec.fieldContext_RoleGroupScope_scope(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RoleGroupScope", field.Name)
+}
+
+func (ec *executionContext) childFields_RolePreview(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "role":
+		return ec.fieldContext_RolePreview_role(ctx, field)
+	case "groupScope":
+		return ec.fieldContext_RolePreview_groupScope(ctx, field)
+	case "groups":
+		return ec.fieldContext_RolePreview_groups(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_RolePreview_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RolePreview", field.Name)
 }
 
 func (ec *executionContext) childFields_RowError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4166,6 +4392,8 @@ func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphq
 		return ec.fieldContext_Viewer_memberships(ctx, field)
 	case "membershipsToReview":
 		return ec.fieldContext_Viewer_membershipsToReview(ctx, field)
+	case "preview":
+		return ec.fieldContext_Viewer_preview(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
 }
@@ -4661,6 +4889,36 @@ func (ec *executionContext) field_Mutation_previewInvitationEmail_args(ctx conte
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_previewRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "roleId",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2staffroomᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["roleId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "groupIds",
+		func(ctx context.Context, v any) ([]pulid.ID, error) {
+			return ec.unmarshalOID2ᚕstaffroomᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupIds"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "groupScope",
+		func(ctx context.Context, v any) (*membership.GroupScope, error) {
+			return ec.unmarshalOGroupScope2ᚖstaffroomᚋentᚋmembershipᚐGroupScope(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupScope"] = arg2
 	return args, nil
 }
 
@@ -6361,6 +6619,29 @@ func (ec *executionContext) _Billing_seats(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_Billing_seats(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Billing", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Billing_seatsUsed(ctx context.Context, field graphql.CollectedField, obj *Billing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Billing_seatsUsed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Billing().SeatsUsed(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Billing_seatsUsed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Billing", field, true, true, "Int")
 }
 
 func (ec *executionContext) _Billing_billingEmail(ctx context.Context, field graphql.CollectedField, obj *Billing) (ret graphql.Marshaler) {
@@ -11225,6 +11506,56 @@ func (ec *executionContext) fieldContext_Mutation_updateBilling(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_reapplyRolePreset(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reapplyRolePreset(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().ReapplyRolePreset(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNString2string(ctx, "roles.manage")
+				if err != nil {
+					var zeroVal *ent.Organization
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *ent.Organization
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Organization) graphql.Marshaler {
+			return ec.marshalOOrganization2ᚖstaffroomᚋentᚐOrganization(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reapplyRolePreset(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createRole(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12764,6 +13095,68 @@ func (ec *executionContext) fieldContext_Mutation_unlockMember(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_unlockMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_previewRole(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_previewRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PreviewRole(ctx, fc.Args["roleId"].(pulid.ID), fc.Args["groupIds"].([]pulid.ID), fc.Args["groupScope"].(*membership.GroupScope))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNString2string(ctx, "members.manage")
+				if err != nil {
+					var zeroVal *PreviewRolePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *PreviewRolePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *PreviewRolePayload) graphql.Marshaler {
+			return ec.marshalOPreviewRolePayload2ᚖstaffroomᚋgraphᚐPreviewRolePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_previewRole(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PreviewRolePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_previewRole_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -14490,6 +14883,84 @@ func (ec *executionContext) fieldContext_PermissionInfo_description(_ context.Co
 	return graphql.NewScalarFieldContext("PermissionInfo", field, false, false, "String")
 }
 
+func (ec *executionContext) _PreviewRolePayload_accessToken(ctx context.Context, field graphql.CollectedField, obj *PreviewRolePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PreviewRolePayload_accessToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AccessToken, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PreviewRolePayload_accessToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PreviewRolePayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _PreviewRolePayload_accessTokenExpiresAt(ctx context.Context, field graphql.CollectedField, obj *PreviewRolePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PreviewRolePayload_accessTokenExpiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AccessTokenExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PreviewRolePayload_accessTokenExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PreviewRolePayload", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PreviewRolePayload_preview(ctx context.Context, field graphql.CollectedField, obj *PreviewRolePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PreviewRolePayload_preview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Preview, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *RolePreview) graphql.Marshaler {
+			return ec.marshalNRolePreview2ᚖstaffroomᚋgraphᚐRolePreview(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PreviewRolePayload_preview(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PreviewRolePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RolePreview(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15160,6 +15631,194 @@ func (ec *executionContext) fieldContext_Role_manages(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Role_groupScopes(ctx context.Context, field graphql.CollectedField, obj *ent.Role) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Role_groupScopes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Role().GroupScopes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*RoleGroupScope) graphql.Marshaler {
+			return ec.marshalNRoleGroupScope2ᚕᚖstaffroomᚋgraphᚐRoleGroupScopeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Role_groupScopes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Role",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoleGroupScope(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RoleGroupScope_kind(ctx context.Context, field graphql.CollectedField, obj *RoleGroupScope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoleGroupScope_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v group.Kind) graphql.Marshaler {
+			return ec.marshalNGroupKind2staffroomᚋentᚋgroupᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoleGroupScope_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoleGroupScope", field, false, false, "GroupKind")
+}
+
+func (ec *executionContext) _RoleGroupScope_scope(ctx context.Context, field graphql.CollectedField, obj *RoleGroupScope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoleGroupScope_scope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scope, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v KindScope) graphql.Marshaler {
+			return ec.marshalNKindScope2staffroomᚋgraphᚐKindScope(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoleGroupScope_scope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoleGroupScope", field, false, false, "KindScope")
+}
+
+func (ec *executionContext) _RolePreview_role(ctx context.Context, field graphql.CollectedField, obj *RolePreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RolePreview_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Role) graphql.Marshaler {
+			return ec.marshalNRole2ᚖstaffroomᚋentᚐRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RolePreview_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RolePreview",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Role(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RolePreview_groupScope(ctx context.Context, field graphql.CollectedField, obj *RolePreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RolePreview_groupScope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GroupScope, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v membership.GroupScope) graphql.Marshaler {
+			return ec.marshalNGroupScope2staffroomᚋentᚋmembershipᚐGroupScope(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RolePreview_groupScope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RolePreview", field, false, false, "GroupScope")
+}
+
+func (ec *executionContext) _RolePreview_groups(ctx context.Context, field graphql.CollectedField, obj *RolePreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RolePreview_groups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Groups, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Group) graphql.Marshaler {
+			return ec.marshalNGroup2ᚕᚖstaffroomᚋentᚐGroupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RolePreview_groups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RolePreview",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Group(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RolePreview_expiresAt(ctx context.Context, field graphql.CollectedField, obj *RolePreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RolePreview_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RolePreview_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RolePreview", field, false, false, "Time")
+}
+
 func (ec *executionContext) _RowError_code(ctx context.Context, field graphql.CollectedField, obj *RowError) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15683,6 +16342,38 @@ func (ec *executionContext) fieldContext_Viewer_membershipsToReview(_ context.Co
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Membership(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Viewer_preview(ctx context.Context, field graphql.CollectedField, obj *access.Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_preview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Viewer().Preview(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *RolePreview) graphql.Marshaler {
+			return ec.marshalORolePreview2ᚖstaffroomᚋgraphᚐRolePreview(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_preview(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Viewer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RolePreview(ctx, field)
 		},
 	}
 	return fc, nil
@@ -24112,27 +24803,33 @@ func (ec *executionContext) _Billing(ctx context.Context, sel ast.SelectionSet, 
 		case "plan":
 			out.Values[i] = ec._Billing_plan(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "seats":
 			out.Values[i] = ec._Billing_seats(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "seatsUsed":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Billing_seatsUsed(ctx, field, obj)
+				})
 		case "billingEmail":
 			out.Values[i] = ec._Billing_billingEmail(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "paymentMethodSummary":
 			out.Values[i] = ec._Billing_paymentMethodSummary(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nextInvoiceAt":
 			out.Values[i] = ec._Billing_nextInvoiceAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -25893,6 +26590,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "reapplyRolePreset":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reapplyRolePreset(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "createRole":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createRole(ctx, field)
@@ -26064,6 +26768,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "unlockMember":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_unlockMember(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "previewRole":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_previewRole(ctx, field)
 			})
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
@@ -26448,6 +27159,49 @@ func (ec *executionContext) _PermissionInfo(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var previewRolePayloadImplementors = []string{"PreviewRolePayload"}
+
+func (ec *executionContext) _PreviewRolePayload(ctx context.Context, sel ast.SelectionSet, obj *PreviewRolePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, previewRolePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PreviewRolePayload")
+		case "accessToken":
+			out.Values[i] = ec._PreviewRolePayload_accessToken(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "accessTokenExpiresAt":
+			out.Values[i] = ec._PreviewRolePayload_accessTokenExpiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "preview":
+			out.Values[i] = ec._PreviewRolePayload_preview(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -26603,6 +27357,98 @@ func (ec *executionContext) _Role(ctx context.Context, sel ast.SelectionSet, obj
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Role_manages(ctx, field, obj)
 				})
+		case "groupScopes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Role_groupScopes(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var roleGroupScopeImplementors = []string{"RoleGroupScope"}
+
+func (ec *executionContext) _RoleGroupScope(ctx context.Context, sel ast.SelectionSet, obj *RoleGroupScope) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, roleGroupScopeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RoleGroupScope")
+		case "kind":
+			out.Values[i] = ec._RoleGroupScope_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scope":
+			out.Values[i] = ec._RoleGroupScope_scope(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var rolePreviewImplementors = []string{"RolePreview"}
+
+func (ec *executionContext) _RolePreview(ctx context.Context, sel ast.SelectionSet, obj *RolePreview) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rolePreviewImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RolePreview")
+		case "role":
+			out.Values[i] = ec._RolePreview_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "groupScope":
+			out.Values[i] = ec._RolePreview_groupScope(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "groups":
+			out.Values[i] = ec._RolePreview_groups(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._RolePreview_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -26829,6 +27675,12 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Viewer_membershipsToReview(ctx, field, obj)
+				})
+		case "preview":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Viewer_preview(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -27333,6 +28185,22 @@ func (ec *executionContext) unmarshalNDeliveryWhereInput2ᚖstaffroomᚋentᚐDe
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNGroup2ᚕᚖstaffroomᚋentᚐGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Group) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNGroup2ᚖstaffroomᚋentᚐGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNGroup2ᚖstaffroomᚋentᚐGroup(ctx context.Context, sel ast.SelectionSet, v *ent.Group) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Group!")
@@ -27608,6 +28476,16 @@ func (ec *executionContext) unmarshalNInvoiceWhereInput2ᚖstaffroomᚋentᚐInv
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNKindScope2staffroomᚋgraphᚐKindScope(ctx context.Context, v any) (KindScope, error) {
+	var res KindScope
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNKindScope2staffroomᚋgraphᚐKindScope(ctx context.Context, sel ast.SelectionSet, v KindScope) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNLogInInput2staffroomᚋgraphᚐLogInInput(ctx context.Context, v any) (LogInInput, error) {
 	res, err := ec.unmarshalInputLogInInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -27846,6 +28724,38 @@ func (ec *executionContext) marshalNRole2ᚖstaffroomᚋentᚐRole(ctx context.C
 		return graphql.Null
 	}
 	return ec._Role(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRoleGroupScope2ᚕᚖstaffroomᚋgraphᚐRoleGroupScopeᚄ(ctx context.Context, sel ast.SelectionSet, v []*RoleGroupScope) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRoleGroupScope2ᚖstaffroomᚋgraphᚐRoleGroupScope(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRoleGroupScope2ᚖstaffroomᚋgraphᚐRoleGroupScope(ctx context.Context, sel ast.SelectionSet, v *RoleGroupScope) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RoleGroupScope!")
+		return graphql.Null
+	}
+	return ec._RoleGroupScope(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRolePreview2ᚖstaffroomᚋgraphᚐRolePreview(ctx context.Context, sel ast.SelectionSet, v *RolePreview) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RolePreview!")
+		return graphql.Null
+	}
+	return ec._RolePreview(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNSendMessageInput2staffroomᚋgraphᚐSendMessageInput(ctx context.Context, v any) (SendMessageInput, error) {
@@ -29643,11 +30553,25 @@ func (ec *executionContext) marshalOPreset2ᚖstaffroomᚋgraphᚐPreset(ctx con
 	return v
 }
 
+func (ec *executionContext) marshalOPreviewRolePayload2ᚖstaffroomᚋgraphᚐPreviewRolePayload(ctx context.Context, sel ast.SelectionSet, v *PreviewRolePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PreviewRolePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalORole2ᚖstaffroomᚋentᚐRole(ctx context.Context, sel ast.SelectionSet, v *ent.Role) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Role(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORolePreview2ᚖstaffroomᚋgraphᚐRolePreview(ctx context.Context, sel ast.SelectionSet, v *RolePreview) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RolePreview(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalORowError2ᚖstaffroomᚋgraphᚐRowError(ctx context.Context, sel ast.SelectionSet, v *RowError) graphql.Marshaler {

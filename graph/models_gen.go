@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"staffroom/ent"
+	"staffroom/ent/group"
 	"staffroom/ent/membership"
 	"staffroom/ent/message"
 	"staffroom/ent/schema/pulid"
@@ -45,8 +46,11 @@ type AuthPayload struct {
 }
 
 type Billing struct {
-	Plan                 string     `json:"plan"`
-	Seats                int        `json:"seats"`
+	Plan string `json:"plan"`
+	// Seats of the plan; 0 means no limit. Active members and pending invitations never exceed them.
+	Seats int `json:"seats"`
+	// Active members and pending, unexpired invitations: the seats in use. It may exceed seats lowered below it; then nobody new joins.
+	SeatsUsed            int        `json:"seatsUsed"`
 	BillingEmail         *string    `json:"billingEmail,omitempty"`
 	PaymentMethodSummary *string    `json:"paymentMethodSummary,omitempty"`
 	NextInvoiceAt        *time.Time `json:"nextInvoiceAt,omitempty"`
@@ -151,6 +155,32 @@ type PermissionExplanation struct {
 	Explanation string           `json:"explanation"`
 }
 
+type PreviewRolePayload struct {
+	// A read-only access token of its own type; there is no refresh token.
+	AccessToken          string       `json:"accessToken"`
+	AccessTokenExpiresAt time.Time    `json:"accessTokenExpiresAt"`
+	Preview              *RolePreview `json:"preview"`
+}
+
+// How much a role sees of one kind of group.
+type RoleGroupScope struct {
+	Kind  group.Kind `json:"kind"`
+	Scope KindScope  `json:"scope"`
+}
+
+// A role preview: the API as a member with the role would see it. Its viewer has
+// exactly the role's permissions, the group scope and the group links below, owns
+// nothing (no messages, no links of its own), and sees the previewer's own
+// membership where a member sees only theirs. It is read-only: every mutation
+// answers PREVIEW_READ_ONLY.
+type RolePreview struct {
+	Role       *ent.Role             `json:"role"`
+	GroupScope membership.GroupScope `json:"groupScope"`
+	// The groups the preview is linked to (at most 50).
+	Groups    []*ent.Group `json:"groups"`
+	ExpiresAt time.Time    `json:"expiresAt"`
+}
+
 type RowError struct {
 	Code    string  `json:"code"`
 	Message string  `json:"message"`
@@ -224,6 +254,64 @@ type UpdateRoleInput struct {
 	Description   *string    `json:"description,omitempty"`
 	Permissions   []string   `json:"permissions,omitempty"`
 	ManageRoleIds []pulid.ID `json:"manageRoleIds,omitempty"`
+}
+
+// A role's scope over one kind of group.
+type KindScope string
+
+const (
+	KindScopeAll    KindScope = "ALL"
+	KindScopeLinked KindScope = "LINKED"
+	KindScopeNone   KindScope = "NONE"
+)
+
+var AllKindScope = []KindScope{
+	KindScopeAll,
+	KindScopeLinked,
+	KindScopeNone,
+}
+
+func (e KindScope) IsValid() bool {
+	switch e {
+	case KindScopeAll, KindScopeLinked, KindScopeNone:
+		return true
+	}
+	return false
+}
+
+func (e KindScope) String() string {
+	return string(e)
+}
+
+func (e *KindScope) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = KindScope(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid KindScope", str)
+	}
+	return nil
+}
+
+func (e KindScope) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *KindScope) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e KindScope) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 type PermissionSource string

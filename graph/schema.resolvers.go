@@ -37,6 +37,11 @@ func (r *auditEventResolver) Data(ctx context.Context, obj *ent.AuditEvent) (map
 	return audit.Redact(access.FromContext(ctx), obj.Action, obj.Data), nil
 }
 
+// SeatsUsed is the resolver for the seatsUsed field.
+func (r *billingResolver) SeatsUsed(ctx context.Context, obj *Billing) (int, error) {
+	return staff.SeatsUsed(ctx, r.db(ctx), access.FromContext(ctx).OrgID, time.Now())
+}
+
 // Permissions is the resolver for the permissions field.
 func (r *membershipResolver) Permissions(ctx context.Context, obj *ent.Membership) ([]string, error) {
 	r0, err := obj.Role(ctx)
@@ -173,6 +178,11 @@ func (r *mutationResolver) UpdateBilling(ctx context.Context, input UpdateBillin
 		return nil, err
 	}
 	return billingOf(org), nil
+}
+
+// ReapplyRolePreset is the resolver for the reapplyRolePreset field.
+func (r *mutationResolver) ReapplyRolePreset(ctx context.Context) (*ent.Organization, error) {
+	return organization.ReapplyPreset(ctx, r.db(ctx))
 }
 
 // CreateRole is the resolver for the createRole field.
@@ -590,6 +600,17 @@ func (r *roleResolver) Manages(ctx context.Context, obj *ent.Role) ([]*ent.Role,
 		Order(ent.Asc(role.FieldID)).All(ctx)
 }
 
+// GroupScopes is the resolver for the groupScopes field.
+func (r *roleResolver) GroupScopes(ctx context.Context, obj *ent.Role) ([]*RoleGroupScope, error) {
+	out := []*RoleGroupScope{}
+	for _, kind := range access.GroupKinds {
+		if scope, ok := obj.GroupScopes[kind]; ok && scope != string(KindScopeAll) {
+			out = append(out, &RoleGroupScope{Kind: group.Kind(kind), Scope: KindScope(scope)})
+		}
+	}
+	return out, nil
+}
+
 // Name is the resolver for the name field.
 func (r *userResolver) Name(ctx context.Context, obj *ent.User) (string, error) {
 	return strings.TrimSpace(obj.FirstName + " " + obj.LastName), nil
@@ -663,6 +684,9 @@ func (r *viewerResolver) Preview(ctx context.Context, obj *access.Viewer) (*Role
 	return r.rolePreview(ctx, obj)
 }
 
+// Billing returns BillingResolver implementation.
+func (r *Resolver) Billing() BillingResolver { return &billingResolver{r} }
+
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
@@ -670,6 +694,7 @@ func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 func (r *Resolver) Viewer() ViewerResolver { return &viewerResolver{r} }
 
 type (
+	billingResolver  struct{ *Resolver }
 	mutationResolver struct{ *Resolver }
 	viewerResolver   struct{ *Resolver }
 )

@@ -587,6 +587,7 @@ var (
 		{Name: "permissions", Type: field.TypeJSON},
 		{Name: "manages", Type: field.TypeJSON},
 		{Name: "default_group_scope", Type: field.TypeEnum, Enums: []string{"ALL", "LINKED"}, Default: "ALL"},
+		{Name: "group_scopes", Type: field.TypeJSON, Nullable: true},
 		{Name: "organization_id", Type: field.TypeString},
 	}
 	// RolesTable holds the schema information for the "roles" table.
@@ -597,7 +598,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "roles_organizations_organization",
-				Columns:    []*schema.Column{RolesColumns[10]},
+				Columns:    []*schema.Column{RolesColumns[11]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -606,12 +607,12 @@ var (
 			{
 				Name:    "role_organization_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{RolesColumns[10], RolesColumns[0]},
+				Columns: []*schema.Column{RolesColumns[11], RolesColumns[0]},
 			},
 			{
 				Name:    "role_organization_id_key",
 				Unique:  true,
-				Columns: []*schema.Column{RolesColumns[10], RolesColumns[3]},
+				Columns: []*schema.Column{RolesColumns[11], RolesColumns[3]},
 			},
 		},
 	}

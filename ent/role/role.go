@@ -39,6 +39,8 @@ const (
 	FieldManages = "manages"
 	// FieldDefaultGroupScope holds the string denoting the default_group_scope field in the database.
 	FieldDefaultGroupScope = "default_group_scope"
+	// FieldGroupScopes holds the string denoting the group_scopes field in the database.
+	FieldGroupScopes = "group_scopes"
 	// EdgeOrganization holds the string denoting the organization edge name in mutations.
 	EdgeOrganization = "organization"
 	// Table holds the table name of the role in the database.
@@ -65,6 +67,7 @@ var Columns = []string{
 	FieldPermissions,
 	FieldManages,
 	FieldDefaultGroupScope,
+	FieldGroupScopes,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -105,6 +108,8 @@ var (
 	DefaultPermissions []string
 	// DefaultManages holds the default value on creation for the "manages" field.
 	DefaultManages []string
+	// DefaultGroupScopes holds the default value on creation for the "group_scopes" field.
+	DefaultGroupScopes map[string]string
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() pulid.ID
 )

@@ -466,6 +466,16 @@ func DefaultGroupScopeNotIn(vs ...DefaultGroupScope) predicate.Role {
 	return predicate.Role(sql.FieldNotIn(FieldDefaultGroupScope, vs...))
 }
 
+// GroupScopesIsNil applies the IsNil predicate on the "group_scopes" field.
+func GroupScopesIsNil() predicate.Role {
+	return predicate.Role(sql.FieldIsNull(FieldGroupScopes))
+}
+
+// GroupScopesNotNil applies the NotNil predicate on the "group_scopes" field.
+func GroupScopesNotNil() predicate.Role {
+	return predicate.Role(sql.FieldNotNull(FieldGroupScopes))
+}
+
 // HasOrganization applies the HasEdge predicate on the "organization" edge.
 func HasOrganization() predicate.Role {
 	return predicate.Role(func(s *sql.Selector) {

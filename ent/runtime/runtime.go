@@ -926,6 +926,10 @@ func init() {
 	roleDescManages := roleFields[5].Descriptor()
 	// role.DefaultManages holds the default value on creation for the manages field.
 	role.DefaultManages = roleDescManages.Default.([]string)
+	// roleDescGroupScopes is the schema descriptor for group_scopes field.
+	roleDescGroupScopes := roleFields[7].Descriptor()
+	// role.DefaultGroupScopes holds the default value on creation for the group_scopes field.
+	role.DefaultGroupScopes = roleDescGroupScopes.Default.(map[string]string)
 	// roleDescID is the schema descriptor for id field.
 	roleDescID := roleMixinFields0[0].Descriptor()
 	// role.DefaultID holds the default value on creation for the id field.

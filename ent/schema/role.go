@@ -38,6 +38,12 @@ func (Role) Fields() []ent.Field {
 		// The group scope new members with this role get.
 		field.Enum("default_group_scope").Values("ALL", "LINKED").Default("ALL").
 			Annotations(entgql.Skip(entgql.SkipAll)),
+		// The group scope by group kind (CLASS, ATTENDANCE_LIST, FORM, TEAM → ALL,
+		// LINKED or NONE): a kind missing from the map follows groups.view and the
+		// membership's group scope (access.Viewer.GroupScopeOf). Roles made before
+		// it have none (NULL): existing organizations keep what their roles saw.
+		field.JSON("group_scopes", map[string]string{}).Default(map[string]string{}).Optional().
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

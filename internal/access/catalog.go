@@ -3,6 +3,8 @@ package access
 import (
 	"fmt"
 	"slices"
+
+	"staffroom/ent/group"
 )
 
 // The permissions of the catalog.
@@ -36,11 +38,30 @@ const (
 // OwnerRole is the key of the role that has every permission and manages every role.
 const OwnerRole = "owner"
 
-// Group scopes of a membership.
+// Group scopes: of a membership (ALL or LINKED), and of a role by group kind
+// (LINKED or NONE narrow what the role's holders see of that kind).
 const (
 	groupScopeAll    = "ALL"
 	groupScopeLinked = "LINKED"
+	groupScopeNone   = "NONE"
 )
+
+// GroupKinds are the kinds of group that a role's group scopes name.
+var GroupKinds = []string{string(group.KindCLASS), string(group.KindATTENDANCE_LIST), string(group.KindFORM), string(group.KindTEAM)}
+
+// ValidateGroupScopes returns an error naming the first kind or scope of a
+// role's group scopes that is not known.
+func ValidateGroupScopes(scopes map[string]string) error {
+	for kind, scope := range scopes {
+		if !slices.Contains(GroupKinds, kind) {
+			return fmt.Errorf("unknown group kind %q", kind)
+		}
+		if scope != groupScopeAll && scope != groupScopeLinked && scope != groupScopeNone {
+			return fmt.Errorf("unknown group scope %q for %s", scope, kind)
+		}
+	}
+	return nil
+}
 
 // Permission is an entry of the catalog.
 type Permission struct {
@@ -131,6 +152,9 @@ type RolePreset struct {
 	// GroupScope is the scope new members with this role get: LINKED when the role
 	// cannot see every group, unless the preset says otherwise.
 	GroupScope string
+	// GroupScopes narrows what the role sees of some kinds of group: LINKED (only
+	// the groups its holders are linked to) or NONE (none, linked or not).
+	GroupScopes map[string]string
 }
 
 // Preset is a set of roles seeded into a new organization.
@@ -157,11 +181,15 @@ func owner(manages ...string) RolePreset {
 var Presets = map[string]Preset{
 	"ACTIVITY": {Key: "ACTIVITY", Roles: []RolePreset{
 		owner("administrator", "attendant", "communication_agent", "instructor", "instructor_no_messaging", "guest"),
+		// Administrators see the staff forms assigned to them only, attendants
+		// no form at all: the product's "no access to forms".
 		{Key: "administrator", Name: "Administrator",
 			Permissions: except(BillingView, BillingManage, RolesManage, IntegrationsManage, InvoicesRefund),
-			Manages:     []string{"instructor", "instructor_no_messaging", "guest"}},
+			Manages:     []string{"instructor", "instructor_no_messaging", "guest"},
+			GroupScopes: map[string]string{string(group.KindFORM): groupScopeLinked}},
 		{Key: "attendant", Name: "Attendant",
-			Permissions: []string{GroupsView, AttendanceTrack, MessagesCompose, MessagesSend, BookingsManage, InvoicesView, InvoicesCreate, ReportsFinancial}},
+			Permissions: []string{GroupsView, AttendanceTrack, MessagesCompose, MessagesSend, BookingsManage, InvoicesView, InvoicesCreate, ReportsFinancial},
+			GroupScopes: map[string]string{string(group.KindFORM): groupScopeNone}},
 		{Key: "communication_agent", Name: "Communication agent",
 			Permissions: []string{MembersView, GroupsView, MessagesCompose, MessagesSend, TemplatesManage}},
 		{Key: "instructor", Name: "Instructor",
@@ -184,8 +212,10 @@ var Presets = map[string]Preset{
 	}},
 	"SMALL_BUSINESS": {Key: "SMALL_BUSINESS", Roles: []RolePreset{
 		owner("admin", "manager", "user"),
+		// billing.manage lets a non-owner change the billing email only (see
+		// organization.UpdateBilling): the product's admin keeps it up to date.
 		{Key: "admin", Name: "Admin",
-			Permissions: except(BillingManage),
+			Permissions: All(),
 			Manages:     []string{"admin", "manager", "user"}},
 		{Key: "manager", Name: "Manager",
 			Permissions: except(BillingView, BillingManage, OrganizationUpdate, IntegrationsManage, RolesManage, AuditView),
@@ -215,4 +245,31 @@ func DefaultGroupScope(r RolePreset) string {
 		return groupScopeAll
 	}
 	return groupScopeLinked
+}
+
+// PresetOf returns the preset whose roles include every one of an
+// organization's built-in role keys, when exactly one does: organizations do
+// not record their preset, and owners may have deleted built-in roles.
+func PresetOf(builtinKeys []string) (Preset, bool) {
+	var found []Preset
+	for _, key := range []string{"ACTIVITY", "SCHOOL", "SMALL_BUSINESS", "ACTIVITY_PROVIDER"} {
+		p := Presets[key]
+		if !slices.ContainsFunc(builtinKeys, func(k string) bool { return p.Role(k) == nil }) {
+			found = append(found, p)
+		}
+	}
+	if len(found) != 1 {
+		return Preset{}, false
+	}
+	return found[0], true
+}
+
+// Role returns the preset's role of a key, or nil.
+func (p Preset) Role(key string) *RolePreset {
+	for i := range p.Roles {
+		if p.Roles[i].Key == key {
+			return &p.Roles[i]
+		}
+	}
+	return nil
 }

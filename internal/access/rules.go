@@ -325,11 +325,39 @@ func GroupPolicy() ent.Policy {
 	}
 }
 
+// groupsScope is the one rule of which groups a viewer sees, kind by kind
+// (Viewer.GroupScopeOf): the groups query, writes on groups and the messages
+// sent to groups all use it.
 func groupsScope(v *Viewer) func(*sql.Selector) {
-	if v.SeesAllGroups() {
-		return nil
+	var all, linked []any
+	for _, k := range GroupKinds {
+		switch v.GroupScopeOf(k) {
+		case groupScopeAll:
+			all = append(all, k)
+		case groupScopeLinked:
+			linked = append(linked, k)
+		}
 	}
-	return linkedTo(v)
+	switch {
+	case len(all) == len(GroupKinds):
+		return nil
+	case len(linked) == len(GroupKinds):
+		return linkedTo(v)
+	}
+	return func(s *sql.Selector) {
+		var seen []*sql.Predicate
+		if len(all) > 0 {
+			seen = append(seen, sql.In(s.C(group.FieldKind), all...))
+		}
+		if len(linked) > 0 {
+			seen = append(seen, sql.And(sql.In(s.C(group.FieldKind), linked...), linkedIn(v, s.C(group.FieldID))))
+		}
+		if len(seen) == 0 {
+			s.Where(sql.False())
+			return
+		}
+		s.Where(sql.Or(seen...))
+	}
 }
 
 // linkedTo selects the groups a membership is linked to, in SQL.
@@ -391,8 +419,11 @@ func messagesScope(v *Viewer) func(*sql.Selector) {
 		}
 		toGroups := sql.Table(message.GroupsTable)
 		groupsSeen := sql.Select(toGroups.C(message.GroupsPrimaryKey[0])).From(toGroups)
-		if !v.SeesAllGroups() {
-			groupsSeen.Where(linkedIn(v, toGroups.C(message.GroupsPrimaryKey[1])))
+		if scope := groupsScope(v); scope != nil {
+			g := sql.Table(group.Table)
+			visible := sql.Select(g.C(group.FieldID)).From(g)
+			scope(visible)
+			groupsSeen.Where(sql.In(toGroups.C(message.GroupsPrimaryKey[1]), visible))
 		}
 		s.Where(sql.Or(
 			sql.EQ(s.C(message.FieldAuthorID), me),

@@ -29,6 +29,7 @@ type Viewer struct {
 	owner        bool
 	permissions  map[string]struct{}
 	manages      map[string]struct{}
+	groupScopes  map[string]string
 
 	// Preview is set when the viewer previews a role (see Preview).
 	Preview *Preview
@@ -67,6 +68,8 @@ type Membership struct {
 	RolePermissions             []string
 	Grants, Revokes             []string
 	Manages                     []string
+	// GroupScopes is the role's group scope by group kind.
+	GroupScopes map[string]string
 }
 
 // NewViewer returns the viewer of a user, with their active membership if m is not nil.
@@ -82,6 +85,7 @@ func NewViewer(userID, sessionID pulid.ID, m *Membership) *Viewer {
 	for _, p := range Effective(m.RoleKey, m.RolePermissions, m.Grants, m.Revokes) {
 		v.permissions[p] = struct{}{}
 	}
+	v.groupScopes = m.GroupScopes
 	v.manages = make(map[string]struct{}, len(m.Manages))
 	for _, k := range m.Manages {
 		v.manages[k] = struct{}{}
@@ -129,7 +133,26 @@ func (v *Viewer) Permissions() []string {
 
 // SeesAllGroups reports whether the viewer's group row scope is the whole organization.
 func (v *Viewer) SeesAllGroups() bool {
-	return v.Has(GroupsView) && v.GroupScope == "ALL"
+	for _, k := range GroupKinds {
+		if v.GroupScopeOf(k) != groupScopeAll {
+			return false
+		}
+	}
+	return true
+}
+
+// GroupScopeOf returns which groups of a kind the viewer sees: ALL with
+// groups.view and the membership's scope ALL, LINKED (those they are linked
+// to) otherwise; the role's scope for the kind can only narrow that, to LINKED
+// or to NONE — not even linked ones.
+func (v *Viewer) GroupScopeOf(kind string) string {
+	if !v.Active() || v.groupScopes[kind] == groupScopeNone {
+		return groupScopeNone
+	}
+	if v.Has(GroupsView) && v.GroupScope == groupScopeAll && v.groupScopes[kind] != groupScopeLinked {
+		return groupScopeAll
+	}
+	return groupScopeLinked
 }
 
 type viewerKey struct{}

@@ -35,7 +35,7 @@ func (s *Service) LoadViewer(ctx context.Context, userID, org, sessionID pulid.I
 		sess.C(session.FieldRevokedAt), u.C(user.FieldEmailVerifiedAt), m.C(membership.FieldUnverifiedJoin),
 		m.C(membership.FieldID), m.C(membership.FieldStatus), m.C(membership.FieldRemovedAt),
 		m.C(membership.FieldGrants), m.C(membership.FieldRevokes), m.C(membership.FieldGroupScope),
-		r.C(role.FieldID), r.C(role.FieldKey), r.C(role.FieldPermissions), r.C(role.FieldManages),
+		r.C(role.FieldID), r.C(role.FieldKey), r.C(role.FieldPermissions), r.C(role.FieldManages), r.C(role.FieldGroupScopes),
 	).From(u).
 		Join(sess).On(sess.C(session.FieldUserID), u.C(user.FieldID)).
 		LeftJoin(m).OnP(entsql.And(
@@ -61,9 +61,10 @@ func (s *Service) LoadViewer(ctx context.Context, userID, org, sessionID pulid.I
 		unverifiedJoin                                sql.NullBool
 		memID, status, grants, revokes, scope         sql.NullString
 		roleID, roleKey, rolePermissions, roleManages sql.NullString
+		roleGroupScopes                               sql.NullString
 	)
 	if err := rows.Scan(&revokedAt, &verifiedAt, &unverifiedJoin, &memID, &status, &removedAt, &grants, &revokes, &scope,
-		&roleID, &roleKey, &rolePermissions, &roleManages); err != nil {
+		&roleID, &roleKey, &rolePermissions, &roleManages, &roleGroupScopes); err != nil {
 		return nil, fmt.Errorf("auth: load viewer: %w", err)
 	}
 	if revokedAt.Valid {
@@ -85,6 +86,7 @@ func (s *Service) LoadViewer(ctx context.Context, userID, org, sessionID pulid.I
 		Grants:          jsonStrings(grants),
 		Revokes:         jsonStrings(revokes),
 		Manages:         jsonStrings(roleManages),
+		GroupScopes:     jsonMap(roleGroupScopes),
 	}), nil
 }
 
@@ -92,6 +94,14 @@ func jsonStrings(s sql.NullString) []string {
 	var out []string
 	if s.Valid {
 		_ = json.Unmarshal([]byte(s.String), &out) // written by ent as a JSON array
+	}
+	return out
+}
+
+func jsonMap(s sql.NullString) map[string]string {
+	out := map[string]string{}
+	if s.Valid {
+		_ = json.Unmarshal([]byte(s.String), &out) // written by ent as a JSON object, or NULL
 	}
 	return out
 }

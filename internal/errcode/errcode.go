@@ -43,9 +43,6 @@ const (
 	// re-enabled member — when active members and pending invitations would
 	// exceed the seats of the organization's plan.
 	SeatsExhausted Code = "SEATS_EXHAUSTED"
-	// PreviewReadOnly refuses every mutation of a role preview: its viewer
-	// only shows what the role would see.
-	PreviewReadOnly Code = "PREVIEW_READ_ONLY"
 	// PersonOnly refuses an API key an operation that acts on the caller's own
 	// login, session or membership (logOut, changePassword,
 	// switchOrganization, leaveOrganization, …): a key is not a person.

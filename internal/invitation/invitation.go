@@ -119,7 +119,15 @@ func (s *Service) invite(ctx context.Context, tx *ent.Client, in Input) (*Sent, 
 	if err := groupsVisible(ctx, tx, in.GroupIDs); err != nil {
 		return nil, err
 	}
+	// A pending invitation holds a seat: under the organization's lock,
+	// parallel invitations count each other.
+	if err := staff.Lock(ctx, tx, v.OrgID); err != nil {
+		return nil, err
+	}
 	if err := s.checkFree(ctx, tx, v.OrgID, email); err != nil {
+		return nil, err
+	}
+	if err := staff.CheckSeats(ctx, tx, v.OrgID, 1, s.now()); err != nil {
 		return nil, err
 	}
 	token, hash := auth.NewOpaqueToken()
@@ -238,6 +246,15 @@ func (s *Service) Resend(ctx context.Context, id pulid.ID) (*Sent, error) {
 		}
 		if today >= 10 {
 			return errcode.New(errcode.RateLimited, "the invitation was resent 10 times today; try tomorrow or share the link")
+		}
+		// An expired invitation holds no seat; resending it takes one again.
+		if !now.Before(inv.ExpiresAt) {
+			if err := staff.Lock(ctx, tx, v.OrgID); err != nil {
+				return err
+			}
+			if err := staff.CheckSeats(ctx, tx, v.OrgID, 1, now); err != nil {
+				return err
+			}
 		}
 		token, hash := auth.NewOpaqueToken()
 		linkToken, linkHash := auth.NewOpaqueToken()
@@ -448,7 +465,7 @@ func (s *Service) checkInviter(ctx context.Context, tx *ent.Client, inv *ent.Inv
 	r := m.Edges.Role
 	inviter := access.NewViewer(m.UserID, "", &access.Membership{
 		OrgID: m.OrganizationID, MembershipID: m.ID, RoleID: r.ID, RoleKey: r.Key, GroupScope: string(m.GroupScope),
-		RolePermissions: r.Permissions, Grants: m.Grants, Revokes: m.Revokes, Manages: r.Manages,
+		RolePermissions: r.Permissions, Grants: m.Grants, Revokes: m.Revokes, Manages: r.Manages, GroupScopes: r.GroupScopes,
 	})
 	if inviter.CheckManage(access.MembersInvite, "", inv.Edges.Role.Key, "") != nil || inviter.CheckGive("grants", inv.Grants) != nil {
 		return errcode.New(errcode.InvitationInvalid, "the person who invited you can no longer give this role; ask for a new invitation")
@@ -610,18 +627,23 @@ func (s *Service) join(ctx context.Context, tx *ent.Client, inv *ent.Invitation,
 	switch {
 	case err == nil && existing.RemovedAt == nil:
 		return nil, errcode.New(errcode.Conflict, "you are already a member of this organization")
-	case err == nil:
+	case err != nil && !ent.IsNotFound(err):
+		return nil, err
+	}
+	// Under the organization's lock, parallel acceptances count each other's
+	// seats, and namesakes, who would pick the same First.Last, take turns.
+	// The invitation, claimed already, no longer counts: the member takes its seat.
+	if err := staff.Lock(ctx, tx, inv.OrganizationID); err != nil {
+		return nil, err
+	}
+	if err := staff.CheckSeats(ctx, tx, inv.OrganizationID, 1, s.now()); err != nil {
+		return nil, err
+	}
+	if existing != nil {
 		return tx.Membership.UpdateOne(existing).
 			ClearRemovedAt().SetStatus(membership.StatusACTIVE).SetRoleID(inv.RoleID).
 			SetGrants(inv.Grants).SetRevokes([]string{}).SetGroupScope(scope).
 			ClearGroups().AddGroupIDs(liveGroups...).SetLastUsedAt(s.now()).SetUnverifiedJoin(unverified).Save(ctx)
-	case !ent.IsNotFound(err):
-		return nil, err
-	}
-	// Namesakes joining at once would pick the same First.Last; under the
-	// organization's lock they take turns, each seeing the others' usernames.
-	if err := staff.Lock(ctx, tx, inv.OrganizationID); err != nil {
-		return nil, err
 	}
 	username, err := staff.UniqueUsername(ctx, tx, inv.OrganizationID, organization.Username(u.FirstName, u.LastName))
 	if err != nil {

@@ -78,7 +78,8 @@ func Create(ctx context.Context, client *ent.Client, userID pulid.ID, in CreateI
 				return err
 			}
 		}
-		org, err = tx.Organization.Create().SetName(name).SetSlug(slug).SetTimezone(tz).Save(ctx)
+		// No seat limit until billing sets one (updateBilling's seats).
+		org, err = tx.Organization.Create().SetName(name).SetSlug(slug).SetTimezone(tz).SetBillingSeats(0).Save(ctx)
 		if ent.IsConstraintError(err) {
 			return errcode.Input("slug", "the slug %q is taken", slug)
 		}
@@ -90,7 +91,7 @@ func Create(ctx context.Context, client *ent.Client, userID pulid.ID, in CreateI
 			created, err := tx.Role.Create().
 				SetOrganizationID(org.ID).SetKey(r.Key).SetName(r.Name).SetBuiltin(true).
 				SetPermissions(r.Permissions).SetManages(r.Manages).
-				SetDefaultGroupScope(roleScope(access.DefaultGroupScope(r))).
+				SetDefaultGroupScope(roleScope(access.DefaultGroupScope(r))).SetGroupScopes(groupScopes(r)).
 				Save(ctx)
 			if err != nil {
 				return err
@@ -122,6 +123,14 @@ func Create(ctx context.Context, client *ent.Client, userID pulid.ID, in CreateI
 }
 
 func roleScope(s string) role.DefaultGroupScope { return role.DefaultGroupScope(s) }
+
+// groupScopes returns a preset role's group scopes by kind, never nil.
+func groupScopes(r access.RolePreset) map[string]string {
+	if r.GroupScopes == nil {
+		return map[string]string{}
+	}
+	return r.GroupScopes
+}
 
 var (
 	slugPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$`)

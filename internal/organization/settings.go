@@ -68,9 +68,18 @@ type BillingInput struct {
 	Seats                                    *int
 }
 
-// UpdateBilling changes the active organization's billing and records the change.
+// UpdateBilling changes the active organization's billing and records the
+// change. billing.manage changes the billing email; the plan, the seats and
+// the payment method commit the organization to pay, so only an owner — the
+// account holder, answerable for it — changes them.
 func UpdateBilling(ctx context.Context, client *ent.Client, in BillingInput) (*ent.Organization, error) {
 	v := access.FromContext(ctx)
+	if !v.Has(access.BillingManage) {
+		return nil, errcode.New(errcode.Forbidden, "this needs the %s permission", access.BillingManage)
+	}
+	if (in.Plan != nil || in.Seats != nil || in.PaymentMethodSummary != nil) && !v.Owner() {
+		return nil, errcode.New(errcode.Forbidden, "only an owner changes the plan, the seats or the payment method")
+	}
 	var out *ent.Organization
 	err := store.InTx(ctx, client, func(ctx context.Context, tx *ent.Client) error {
 		org, err := tx.Organization.Get(ctx, v.OrgID)

@@ -16,6 +16,7 @@ import (
 	"staffroom/ent/group"
 	"staffroom/ent/invitation"
 	"staffroom/ent/membership"
+	"staffroom/ent/organization"
 	"staffroom/ent/role"
 	"staffroom/ent/schema/pulid"
 	"staffroom/internal/access"
@@ -58,6 +59,47 @@ func EnsureOwner(ctx context.Context, tx *ent.Client, org, leaving pulid.ID) err
 		return errcode.New(errcode.LastOwner, "an organization keeps at least one active owner: make someone else owner first")
 	}
 	return nil
+}
+
+// CheckSeats fails with SEATS_EXHAUSTED when the organization's plan has seats
+// (more than 0) and its seats in use, plus adding, would exceed them. Call it
+// under Lock, so that parallel requests count each other. Seats lowered below
+// use are allowed: they block new members only.
+func CheckSeats(ctx context.Context, tx *ent.Client, org pulid.ID, adding int, now time.Time) error {
+	sys := access.SystemContext(ctx, "seat count")
+	seats, err := tx.Organization.Query().Where(organization.ID(org)).Select(organization.FieldBillingSeats).Int(sys)
+	if err != nil {
+		return fmt.Errorf("staff: seats: %w", err)
+	}
+	if seats <= 0 {
+		return nil
+	}
+	used, err := SeatsUsed(ctx, tx, org, now)
+	if err != nil {
+		return err
+	}
+	if used+adding > seats {
+		return errcode.New(errcode.SeatsExhausted, "every seat of the plan is taken (%d of %d, pending invitations included): an owner adds seats, or revoke an invitation or remove a member first", used, seats)
+	}
+	return nil
+}
+
+// SeatsUsed counts the seats an organization's people hold: active members and
+// pending invitations that have not expired. It counts whatever the caller may
+// see: seats are billing, read with billing.view.
+func SeatsUsed(ctx context.Context, tx *ent.Client, org pulid.ID, now time.Time) (int, error) {
+	sys := access.SystemContext(ctx, "seat count")
+	members, err := tx.Membership.Query().Where(membership.OrganizationID(org),
+		membership.StatusEQ(membership.StatusACTIVE), membership.RemovedAtIsNil()).Count(sys)
+	if err != nil {
+		return 0, fmt.Errorf("staff: count members: %w", err)
+	}
+	pending, err := tx.Invitation.Query().Where(invitation.OrganizationID(org),
+		invitation.StatusEQ(invitation.StatusPENDING), invitation.ExpiresAtGT(now)).Count(sys)
+	if err != nil {
+		return 0, fmt.Errorf("staff: count invitations: %w", err)
+	}
+	return members + pending, nil
 }
 
 // leavesOwnership reports whether a change takes an active owner out of the owners.
@@ -247,6 +289,12 @@ func SetRole(ctx context.Context, client *ent.Client, ids []pulid.ID, roleID pul
 func SetStatus(ctx context.Context, client *ent.Client, id pulid.ID, status membership.Status) (*ent.Membership, error) {
 	action := map[membership.Status]string{membership.StatusDISABLED: "member.disabled", membership.StatusACTIVE: "member.enabled"}[status]
 	return change(ctx, client, id, action, status == membership.StatusDISABLED, func(ctx context.Context, tx *ent.Client, m *ent.Membership) (*ent.Membership, error) {
+		// A disabled member holds no seat: enabling one takes a seat again.
+		if status == membership.StatusACTIVE && m.Status != membership.StatusACTIVE {
+			if err := CheckSeats(ctx, tx, m.OrganizationID, 1, time.Now()); err != nil {
+				return nil, err
+			}
+		}
 		return tx.Membership.UpdateOne(m).SetStatus(status).Save(ctx)
 	})
 }
