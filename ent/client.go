@@ -14,6 +14,7 @@ import (
 
 	"staffroom/ent/auditevent"
 	"staffroom/ent/delivery"
+	"staffroom/ent/emailchange"
 	"staffroom/ent/emailverification"
 	"staffroom/ent/group"
 	"staffroom/ent/invitation"
@@ -47,6 +48,8 @@ type Client struct {
 	AuditEvent *AuditEventClient
 	// Delivery is the client for interacting with the Delivery builders.
 	Delivery *DeliveryClient
+	// EmailChange is the client for interacting with the EmailChange builders.
+	EmailChange *EmailChangeClient
 	// EmailVerification is the client for interacting with the EmailVerification builders.
 	EmailVerification *EmailVerificationClient
 	// Group is the client for interacting with the Group builders.
@@ -90,6 +93,7 @@ func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.AuditEvent = NewAuditEventClient(c.config)
 	c.Delivery = NewDeliveryClient(c.config)
+	c.EmailChange = NewEmailChangeClient(c.config)
 	c.EmailVerification = NewEmailVerificationClient(c.config)
 	c.Group = NewGroupClient(c.config)
 	c.Invitation = NewInvitationClient(c.config)
@@ -199,6 +203,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		config:            cfg,
 		AuditEvent:        NewAuditEventClient(cfg),
 		Delivery:          NewDeliveryClient(cfg),
+		EmailChange:       NewEmailChangeClient(cfg),
 		EmailVerification: NewEmailVerificationClient(cfg),
 		Group:             NewGroupClient(cfg),
 		Invitation:        NewInvitationClient(cfg),
@@ -235,6 +240,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		config:            cfg,
 		AuditEvent:        NewAuditEventClient(cfg),
 		Delivery:          NewDeliveryClient(cfg),
+		EmailChange:       NewEmailChangeClient(cfg),
 		EmailVerification: NewEmailVerificationClient(cfg),
 		Group:             NewGroupClient(cfg),
 		Invitation:        NewInvitationClient(cfg),
@@ -279,9 +285,10 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.AuditEvent, c.Delivery, c.EmailVerification, c.Group, c.Invitation, c.Invoice,
-		c.Membership, c.Message, c.MessageTemplate, c.MessagingSetting, c.Organization,
-		c.OutboxEmail, c.PasswordReset, c.PhoneVerification, c.Role, c.Session, c.User,
+		c.AuditEvent, c.Delivery, c.EmailChange, c.EmailVerification, c.Group,
+		c.Invitation, c.Invoice, c.Membership, c.Message, c.MessageTemplate,
+		c.MessagingSetting, c.Organization, c.OutboxEmail, c.PasswordReset,
+		c.PhoneVerification, c.Role, c.Session, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -291,9 +298,10 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.AuditEvent, c.Delivery, c.EmailVerification, c.Group, c.Invitation, c.Invoice,
-		c.Membership, c.Message, c.MessageTemplate, c.MessagingSetting, c.Organization,
-		c.OutboxEmail, c.PasswordReset, c.PhoneVerification, c.Role, c.Session, c.User,
+		c.AuditEvent, c.Delivery, c.EmailChange, c.EmailVerification, c.Group,
+		c.Invitation, c.Invoice, c.Membership, c.Message, c.MessageTemplate,
+		c.MessagingSetting, c.Organization, c.OutboxEmail, c.PasswordReset,
+		c.PhoneVerification, c.Role, c.Session, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -306,6 +314,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.AuditEvent.mutate(ctx, m)
 	case *DeliveryMutation:
 		return c.Delivery.mutate(ctx, m)
+	case *EmailChangeMutation:
+		return c.EmailChange.mutate(ctx, m)
 	case *EmailVerificationMutation:
 		return c.EmailVerification.mutate(ctx, m)
 	case *GroupMutation:
@@ -686,6 +696,140 @@ func (c *DeliveryClient) mutate(ctx context.Context, m *DeliveryMutation) (Value
 		return (&DeliveryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Delivery mutation op: %q", m.Op())
+	}
+}
+
+// EmailChangeClient is a client for the EmailChange schema.
+type EmailChangeClient struct {
+	config
+}
+
+// NewEmailChangeClient returns a client for the EmailChange from the given config.
+func NewEmailChangeClient(c config) *EmailChangeClient {
+	return &EmailChangeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `emailchange.Hooks(f(g(h())))`.
+func (c *EmailChangeClient) Use(hooks ...Hook) {
+	c.hooks.EmailChange = append(c.hooks.EmailChange, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `emailchange.Intercept(f(g(h())))`.
+func (c *EmailChangeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.EmailChange = append(c.inters.EmailChange, interceptors...)
+}
+
+// Create returns a builder for creating a EmailChange entity.
+func (c *EmailChangeClient) Create() *EmailChangeCreate {
+	mutation := newEmailChangeMutation(c.config, OpCreate)
+	return &EmailChangeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of EmailChange entities.
+func (c *EmailChangeClient) CreateBulk(builders ...*EmailChangeCreate) *EmailChangeCreateBulk {
+	return &EmailChangeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *EmailChangeClient) MapCreateBulk(slice any, setFunc func(*EmailChangeCreate, int)) *EmailChangeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &EmailChangeCreateBulk{err: fmt.Errorf("calling to EmailChangeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*EmailChangeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &EmailChangeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for EmailChange.
+func (c *EmailChangeClient) Update() *EmailChangeUpdate {
+	mutation := newEmailChangeMutation(c.config, OpUpdate)
+	return &EmailChangeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *EmailChangeClient) UpdateOne(_m *EmailChange) *EmailChangeUpdateOne {
+	mutation := newEmailChangeMutation(c.config, OpUpdateOne, withEmailChange(_m))
+	return &EmailChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *EmailChangeClient) UpdateOneID(id pulid.ID) *EmailChangeUpdateOne {
+	mutation := newEmailChangeMutation(c.config, OpUpdateOne, withEmailChangeID(id))
+	return &EmailChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for EmailChange.
+func (c *EmailChangeClient) Delete() *EmailChangeDelete {
+	mutation := newEmailChangeMutation(c.config, OpDelete)
+	return &EmailChangeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *EmailChangeClient) DeleteOne(_m *EmailChange) *EmailChangeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *EmailChangeClient) DeleteOneID(id pulid.ID) *EmailChangeDeleteOne {
+	builder := c.Delete().Where(emailchange.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &EmailChangeDeleteOne{builder}
+}
+
+// Query returns a query builder for EmailChange.
+func (c *EmailChangeClient) Query() *EmailChangeQuery {
+	return &EmailChangeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeEmailChange},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a EmailChange entity by its id.
+func (c *EmailChangeClient) Get(ctx context.Context, id pulid.ID) (*EmailChange, error) {
+	return c.Query().Where(emailchange.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *EmailChangeClient) GetX(ctx context.Context, id pulid.ID) *EmailChange {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *EmailChangeClient) Hooks() []Hook {
+	hooks := c.hooks.EmailChange
+	return append(hooks[:len(hooks):len(hooks)], emailchange.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *EmailChangeClient) Interceptors() []Interceptor {
+	return c.inters.EmailChange
+}
+
+func (c *EmailChangeClient) mutate(ctx context.Context, m *EmailChangeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&EmailChangeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&EmailChangeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&EmailChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&EmailChangeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown EmailChange mutation op: %q", m.Op())
 	}
 }
 
@@ -3150,14 +3294,15 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		AuditEvent, Delivery, EmailVerification, Group, Invitation, Invoice, Membership,
-		Message, MessageTemplate, MessagingSetting, Organization, OutboxEmail,
-		PasswordReset, PhoneVerification, Role, Session, User []ent.Hook
+		AuditEvent, Delivery, EmailChange, EmailVerification, Group, Invitation,
+		Invoice, Membership, Message, MessageTemplate, MessagingSetting, Organization,
+		OutboxEmail, PasswordReset, PhoneVerification, Role, Session, User []ent.Hook
 	}
 	inters struct {
-		AuditEvent, Delivery, EmailVerification, Group, Invitation, Invoice, Membership,
-		Message, MessageTemplate, MessagingSetting, Organization, OutboxEmail,
-		PasswordReset, PhoneVerification, Role, Session, User []ent.Interceptor
+		AuditEvent, Delivery, EmailChange, EmailVerification, Group, Invitation,
+		Invoice, Membership, Message, MessageTemplate, MessagingSetting, Organization,
+		OutboxEmail, PasswordReset, PhoneVerification, Role, Session,
+		User []ent.Interceptor
 	}
 )
 

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"staffroom/ent/auditevent"
 	"staffroom/ent/delivery"
+	"staffroom/ent/emailchange"
 	"staffroom/ent/emailverification"
 	"staffroom/ent/group"
 	"staffroom/ent/invitation"
@@ -91,6 +92,7 @@ func checkColumn(t, c string) error {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			auditevent.Table:        auditevent.ValidColumn,
 			delivery.Table:          delivery.ValidColumn,
+			emailchange.Table:       emailchange.ValidColumn,
 			emailverification.Table: emailverification.ValidColumn,
 			group.Table:             group.ValidColumn,
 			invitation.Table:        invitation.ValidColumn,

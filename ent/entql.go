@@ -5,6 +5,7 @@ package ent
 import (
 	"staffroom/ent/auditevent"
 	"staffroom/ent/delivery"
+	"staffroom/ent/emailchange"
 	"staffroom/ent/emailverification"
 	"staffroom/ent/group"
 	"staffroom/ent/invitation"
@@ -30,7 +31,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 17)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 18)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   auditevent.Table,
@@ -81,6 +82,26 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[2] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   emailchange.Table,
+			Columns: emailchange.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: emailchange.FieldID,
+			},
+		},
+		Type: "EmailChange",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			emailchange.FieldUserID:      {Type: field.TypeString, Column: emailchange.FieldUserID},
+			emailchange.FieldNewEmail:    {Type: field.TypeString, Column: emailchange.FieldNewEmail},
+			emailchange.FieldTokenHash:   {Type: field.TypeBytes, Column: emailchange.FieldTokenHash},
+			emailchange.FieldRequestedBy: {Type: field.TypeString, Column: emailchange.FieldRequestedBy},
+			emailchange.FieldCreatedAt:   {Type: field.TypeTime, Column: emailchange.FieldCreatedAt},
+			emailchange.FieldExpiresAt:   {Type: field.TypeTime, Column: emailchange.FieldExpiresAt},
+			emailchange.FieldUsedAt:      {Type: field.TypeTime, Column: emailchange.FieldUsedAt},
+		},
+	}
+	graph.Nodes[3] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   emailverification.Table,
 			Columns: emailverification.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -101,7 +122,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			emailverification.FieldUsedAt:       {Type: field.TypeTime, Column: emailverification.FieldUsedAt},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   group.Table,
 			Columns: group.Columns,
@@ -120,7 +141,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			group.FieldDescription:    {Type: field.TypeString, Column: group.FieldDescription},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   invitation.Table,
 			Columns: invitation.Columns,
@@ -152,7 +173,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			invitation.FieldAcceptedAt:     {Type: field.TypeTime, Column: invitation.FieldAcceptedAt},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   invoice.Table,
 			Columns: invoice.Columns,
@@ -174,7 +195,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			invoice.FieldCreatedByID:    {Type: field.TypeString, Column: invoice.FieldCreatedByID},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   membership.Table,
 			Columns: membership.Columns,
@@ -203,7 +224,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			membership.FieldUnverifiedJoin: {Type: field.TypeBool, Column: membership.FieldUnverifiedJoin},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   message.Table,
 			Columns: message.Columns,
@@ -227,7 +248,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			message.FieldSentAt:         {Type: field.TypeTime, Column: message.FieldSentAt},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   messagetemplate.Table,
 			Columns: messagetemplate.Columns,
@@ -247,7 +268,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			messagetemplate.FieldBody:           {Type: field.TypeString, Column: messagetemplate.FieldBody},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   messagingsetting.Table,
 			Columns: messagingsetting.Columns,
@@ -264,7 +285,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			messagingsetting.FieldRequireVerifiedPhone: {Type: field.TypeBool, Column: messagingsetting.FieldRequireVerifiedPhone},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organization.Table,
 			Columns: organization.Columns,
@@ -291,9 +312,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organization.FieldInvitationText:       {Type: field.TypeString, Column: organization.FieldInvitationText},
 			organization.FieldInvitationHTML:       {Type: field.TypeString, Column: organization.FieldInvitationHTML},
 			organization.FieldLockVersion:          {Type: field.TypeInt, Column: organization.FieldLockVersion},
+			organization.FieldRequiredMemberFields: {Type: field.TypeJSON, Column: organization.FieldRequiredMemberFields},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxemail.Table,
 			Columns: outboxemail.Columns,
@@ -319,7 +341,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxemail.FieldSentAt:         {Type: field.TypeTime, Column: outboxemail.FieldSentAt},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   passwordreset.Table,
 			Columns: passwordreset.Columns,
@@ -337,7 +359,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			passwordreset.FieldUsedAt:    {Type: field.TypeTime, Column: passwordreset.FieldUsedAt},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   phoneverification.Table,
 			Columns: phoneverification.Columns,
@@ -358,7 +380,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			phoneverification.FieldVerifiedAt: {Type: field.TypeTime, Column: phoneverification.FieldVerifiedAt},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   role.Table,
 			Columns: role.Columns,
@@ -382,7 +404,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			role.FieldGroupScopes:       {Type: field.TypeJSON, Column: role.FieldGroupScopes},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -406,7 +428,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:       {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -427,6 +449,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldFailedLogins:          {Type: field.TypeInt, Column: user.FieldFailedLogins},
 			user.FieldLockedAt:              {Type: field.TypeTime, Column: user.FieldLockedAt},
 			user.FieldPasswordChangedAt:     {Type: field.TypeTime, Column: user.FieldPasswordChangedAt},
+			user.FieldPasswordTemporary:     {Type: field.TypeBool, Column: user.FieldPasswordTemporary},
 			user.FieldEmailVerifiedAt:       {Type: field.TypeTime, Column: user.FieldEmailVerifiedAt},
 			user.FieldEmailUnverifiedLegacy: {Type: field.TypeBool, Column: user.FieldEmailUnverifiedLegacy},
 		},
@@ -1097,6 +1120,81 @@ func (f *DeliveryFilter) WhereHasRecipientWith(preds ...predicate.Membership) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *EmailChangeQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the EmailChangeQuery builder.
+func (_q *EmailChangeQuery) Filter() *EmailChangeFilter {
+	return &EmailChangeFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *EmailChangeMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the EmailChangeMutation builder.
+func (m *EmailChangeMutation) Filter() *EmailChangeFilter {
+	return &EmailChangeFilter{config: m.config, predicateAdder: m}
+}
+
+// EmailChangeFilter provides a generic filtering capability at runtime for EmailChangeQuery.
+type EmailChangeFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *EmailChangeFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *EmailChangeFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(emailchange.FieldID))
+}
+
+// WhereUserID applies the entql string predicate on the user_id field.
+func (f *EmailChangeFilter) WhereUserID(p entql.StringP) {
+	f.Where(p.Field(emailchange.FieldUserID))
+}
+
+// WhereNewEmail applies the entql string predicate on the new_email field.
+func (f *EmailChangeFilter) WhereNewEmail(p entql.StringP) {
+	f.Where(p.Field(emailchange.FieldNewEmail))
+}
+
+// WhereTokenHash applies the entql []byte predicate on the token_hash field.
+func (f *EmailChangeFilter) WhereTokenHash(p entql.BytesP) {
+	f.Where(p.Field(emailchange.FieldTokenHash))
+}
+
+// WhereRequestedBy applies the entql string predicate on the requested_by field.
+func (f *EmailChangeFilter) WhereRequestedBy(p entql.StringP) {
+	f.Where(p.Field(emailchange.FieldRequestedBy))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *EmailChangeFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(emailchange.FieldCreatedAt))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *EmailChangeFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(emailchange.FieldExpiresAt))
+}
+
+// WhereUsedAt applies the entql time.Time predicate on the used_at field.
+func (f *EmailChangeFilter) WhereUsedAt(p entql.TimeP) {
+	f.Where(p.Field(emailchange.FieldUsedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *EmailVerificationQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1125,7 +1223,7 @@ type EmailVerificationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EmailVerificationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1210,7 +1308,7 @@ type GroupFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *GroupFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1322,7 +1420,7 @@ type InvitationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InvitationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1499,7 +1597,7 @@ type InvoiceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InvoiceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1598,7 +1696,7 @@ type MembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1816,7 +1914,7 @@ type MessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2023,7 +2121,7 @@ type MessageTemplateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MessageTemplateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2112,7 +2210,7 @@ type MessagingSettingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MessagingSettingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2186,7 +2284,7 @@ type OrganizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2277,6 +2375,11 @@ func (f *OrganizationFilter) WhereLockVersion(p entql.IntP) {
 	f.Where(p.Field(organization.FieldLockVersion))
 }
 
+// WhereRequiredMemberFields applies the entql json.RawMessage predicate on the required_member_fields field.
+func (f *OrganizationFilter) WhereRequiredMemberFields(p entql.BytesP) {
+	f.Where(p.Field(organization.FieldRequiredMemberFields))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *OutboxEmailQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -2306,7 +2409,7 @@ type OutboxEmailFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxEmailFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2411,7 +2514,7 @@ type PasswordResetFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PasswordResetFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2476,7 +2579,7 @@ type PhoneVerificationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PhoneVerificationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2556,7 +2659,7 @@ type RoleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RoleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2665,7 +2768,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2774,7 +2877,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2833,6 +2936,11 @@ func (f *UserFilter) WhereLockedAt(p entql.TimeP) {
 // WherePasswordChangedAt applies the entql time.Time predicate on the password_changed_at field.
 func (f *UserFilter) WherePasswordChangedAt(p entql.TimeP) {
 	f.Where(p.Field(user.FieldPasswordChangedAt))
+}
+
+// WherePasswordTemporary applies the entql bool predicate on the password_temporary field.
+func (f *UserFilter) WherePasswordTemporary(p entql.BoolP) {
+	f.Where(p.Field(user.FieldPasswordTemporary))
 }
 
 // WhereEmailVerifiedAt applies the entql time.Time predicate on the email_verified_at field.

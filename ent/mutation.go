@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"staffroom/ent/auditevent"
 	"staffroom/ent/delivery"
+	"staffroom/ent/emailchange"
 	"staffroom/ent/emailverification"
 	"staffroom/ent/group"
 	"staffroom/ent/invitation"
@@ -43,6 +44,7 @@ const (
 	// Node types.
 	TypeAuditEvent        = "AuditEvent"
 	TypeDelivery          = "Delivery"
+	TypeEmailChange       = "EmailChange"
 	TypeEmailVerification = "EmailVerification"
 	TypeGroup             = "Group"
 	TypeInvitation        = "Invitation"
@@ -2181,6 +2183,703 @@ func (m *DeliveryMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Delivery edge %s", name)
+}
+
+// EmailChangeMutation represents an operation that mutates the EmailChange nodes in the graph.
+type EmailChangeMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *pulid.ID
+	user_id       *pulid.ID
+	new_email     *string
+	token_hash    *[]byte
+	requested_by  *pulid.ID
+	created_at    *time.Time
+	expires_at    *time.Time
+	used_at       *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*EmailChange, error)
+	predicates    []predicate.EmailChange
+}
+
+var _ ent.Mutation = (*EmailChangeMutation)(nil)
+
+// emailchangeOption allows management of the mutation configuration using functional options.
+type emailchangeOption func(*EmailChangeMutation)
+
+// newEmailChangeMutation creates new mutation for the EmailChange entity.
+func newEmailChangeMutation(c config, op Op, opts ...emailchangeOption) *EmailChangeMutation {
+	m := &EmailChangeMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeEmailChange,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withEmailChangeID sets the ID field of the mutation.
+func withEmailChangeID(id pulid.ID) emailchangeOption {
+	return func(m *EmailChangeMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *EmailChange
+		)
+		m.oldValue = func(ctx context.Context) (*EmailChange, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().EmailChange.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withEmailChange sets the old EmailChange of the mutation.
+func withEmailChange(node *EmailChange) emailchangeOption {
+	return func(m *EmailChangeMutation) {
+		m.oldValue = func(context.Context) (*EmailChange, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m EmailChangeMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m EmailChangeMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of EmailChange entities.
+func (m *EmailChangeMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *EmailChangeMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *EmailChangeMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().EmailChange.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUserID sets the "user_id" field.
+func (m *EmailChangeMutation) SetUserID(pu pulid.ID) {
+	m.user_id = &pu
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *EmailChangeMutation) UserID() (r pulid.ID, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the EmailChange entity.
+// If the EmailChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailChangeMutation) OldUserID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *EmailChangeMutation) ResetUserID() {
+	m.user_id = nil
+}
+
+// SetNewEmail sets the "new_email" field.
+func (m *EmailChangeMutation) SetNewEmail(s string) {
+	m.new_email = &s
+}
+
+// NewEmail returns the value of the "new_email" field in the mutation.
+func (m *EmailChangeMutation) NewEmail() (r string, exists bool) {
+	v := m.new_email
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNewEmail returns the old "new_email" field's value of the EmailChange entity.
+// If the EmailChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailChangeMutation) OldNewEmail(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNewEmail is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNewEmail requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNewEmail: %w", err)
+	}
+	return oldValue.NewEmail, nil
+}
+
+// ResetNewEmail resets all changes to the "new_email" field.
+func (m *EmailChangeMutation) ResetNewEmail() {
+	m.new_email = nil
+}
+
+// SetTokenHash sets the "token_hash" field.
+func (m *EmailChangeMutation) SetTokenHash(b []byte) {
+	m.token_hash = &b
+}
+
+// TokenHash returns the value of the "token_hash" field in the mutation.
+func (m *EmailChangeMutation) TokenHash() (r []byte, exists bool) {
+	v := m.token_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTokenHash returns the old "token_hash" field's value of the EmailChange entity.
+// If the EmailChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailChangeMutation) OldTokenHash(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTokenHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTokenHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTokenHash: %w", err)
+	}
+	return oldValue.TokenHash, nil
+}
+
+// ResetTokenHash resets all changes to the "token_hash" field.
+func (m *EmailChangeMutation) ResetTokenHash() {
+	m.token_hash = nil
+}
+
+// SetRequestedBy sets the "requested_by" field.
+func (m *EmailChangeMutation) SetRequestedBy(pu pulid.ID) {
+	m.requested_by = &pu
+}
+
+// RequestedBy returns the value of the "requested_by" field in the mutation.
+func (m *EmailChangeMutation) RequestedBy() (r pulid.ID, exists bool) {
+	v := m.requested_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestedBy returns the old "requested_by" field's value of the EmailChange entity.
+// If the EmailChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailChangeMutation) OldRequestedBy(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestedBy: %w", err)
+	}
+	return oldValue.RequestedBy, nil
+}
+
+// ClearRequestedBy clears the value of the "requested_by" field.
+func (m *EmailChangeMutation) ClearRequestedBy() {
+	m.requested_by = nil
+	m.clearedFields[emailchange.FieldRequestedBy] = struct{}{}
+}
+
+// RequestedByCleared returns if the "requested_by" field was cleared in this mutation.
+func (m *EmailChangeMutation) RequestedByCleared() bool {
+	_, ok := m.clearedFields[emailchange.FieldRequestedBy]
+	return ok
+}
+
+// ResetRequestedBy resets all changes to the "requested_by" field.
+func (m *EmailChangeMutation) ResetRequestedBy() {
+	m.requested_by = nil
+	delete(m.clearedFields, emailchange.FieldRequestedBy)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *EmailChangeMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *EmailChangeMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the EmailChange entity.
+// If the EmailChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailChangeMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *EmailChangeMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (m *EmailChangeMutation) SetExpiresAt(t time.Time) {
+	m.expires_at = &t
+}
+
+// ExpiresAt returns the value of the "expires_at" field in the mutation.
+func (m *EmailChangeMutation) ExpiresAt() (r time.Time, exists bool) {
+	v := m.expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiresAt returns the old "expires_at" field's value of the EmailChange entity.
+// If the EmailChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailChangeMutation) OldExpiresAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiresAt: %w", err)
+	}
+	return oldValue.ExpiresAt, nil
+}
+
+// ResetExpiresAt resets all changes to the "expires_at" field.
+func (m *EmailChangeMutation) ResetExpiresAt() {
+	m.expires_at = nil
+}
+
+// SetUsedAt sets the "used_at" field.
+func (m *EmailChangeMutation) SetUsedAt(t time.Time) {
+	m.used_at = &t
+}
+
+// UsedAt returns the value of the "used_at" field in the mutation.
+func (m *EmailChangeMutation) UsedAt() (r time.Time, exists bool) {
+	v := m.used_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUsedAt returns the old "used_at" field's value of the EmailChange entity.
+// If the EmailChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EmailChangeMutation) OldUsedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUsedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUsedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUsedAt: %w", err)
+	}
+	return oldValue.UsedAt, nil
+}
+
+// ClearUsedAt clears the value of the "used_at" field.
+func (m *EmailChangeMutation) ClearUsedAt() {
+	m.used_at = nil
+	m.clearedFields[emailchange.FieldUsedAt] = struct{}{}
+}
+
+// UsedAtCleared returns if the "used_at" field was cleared in this mutation.
+func (m *EmailChangeMutation) UsedAtCleared() bool {
+	_, ok := m.clearedFields[emailchange.FieldUsedAt]
+	return ok
+}
+
+// ResetUsedAt resets all changes to the "used_at" field.
+func (m *EmailChangeMutation) ResetUsedAt() {
+	m.used_at = nil
+	delete(m.clearedFields, emailchange.FieldUsedAt)
+}
+
+// Where appends a list predicates to the EmailChangeMutation builder.
+func (m *EmailChangeMutation) Where(ps ...predicate.EmailChange) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the EmailChangeMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *EmailChangeMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.EmailChange, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *EmailChangeMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *EmailChangeMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (EmailChange).
+func (m *EmailChangeMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *EmailChangeMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.user_id != nil {
+		fields = append(fields, emailchange.FieldUserID)
+	}
+	if m.new_email != nil {
+		fields = append(fields, emailchange.FieldNewEmail)
+	}
+	if m.token_hash != nil {
+		fields = append(fields, emailchange.FieldTokenHash)
+	}
+	if m.requested_by != nil {
+		fields = append(fields, emailchange.FieldRequestedBy)
+	}
+	if m.created_at != nil {
+		fields = append(fields, emailchange.FieldCreatedAt)
+	}
+	if m.expires_at != nil {
+		fields = append(fields, emailchange.FieldExpiresAt)
+	}
+	if m.used_at != nil {
+		fields = append(fields, emailchange.FieldUsedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *EmailChangeMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case emailchange.FieldUserID:
+		return m.UserID()
+	case emailchange.FieldNewEmail:
+		return m.NewEmail()
+	case emailchange.FieldTokenHash:
+		return m.TokenHash()
+	case emailchange.FieldRequestedBy:
+		return m.RequestedBy()
+	case emailchange.FieldCreatedAt:
+		return m.CreatedAt()
+	case emailchange.FieldExpiresAt:
+		return m.ExpiresAt()
+	case emailchange.FieldUsedAt:
+		return m.UsedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *EmailChangeMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case emailchange.FieldUserID:
+		return m.OldUserID(ctx)
+	case emailchange.FieldNewEmail:
+		return m.OldNewEmail(ctx)
+	case emailchange.FieldTokenHash:
+		return m.OldTokenHash(ctx)
+	case emailchange.FieldRequestedBy:
+		return m.OldRequestedBy(ctx)
+	case emailchange.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case emailchange.FieldExpiresAt:
+		return m.OldExpiresAt(ctx)
+	case emailchange.FieldUsedAt:
+		return m.OldUsedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown EmailChange field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *EmailChangeMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case emailchange.FieldUserID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case emailchange.FieldNewEmail:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNewEmail(v)
+		return nil
+	case emailchange.FieldTokenHash:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTokenHash(v)
+		return nil
+	case emailchange.FieldRequestedBy:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestedBy(v)
+		return nil
+	case emailchange.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case emailchange.FieldExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiresAt(v)
+		return nil
+	case emailchange.FieldUsedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUsedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown EmailChange field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *EmailChangeMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *EmailChangeMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *EmailChangeMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown EmailChange numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *EmailChangeMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(emailchange.FieldRequestedBy) {
+		fields = append(fields, emailchange.FieldRequestedBy)
+	}
+	if m.FieldCleared(emailchange.FieldUsedAt) {
+		fields = append(fields, emailchange.FieldUsedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *EmailChangeMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *EmailChangeMutation) ClearField(name string) error {
+	switch name {
+	case emailchange.FieldRequestedBy:
+		m.ClearRequestedBy()
+		return nil
+	case emailchange.FieldUsedAt:
+		m.ClearUsedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown EmailChange nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *EmailChangeMutation) ResetField(name string) error {
+	switch name {
+	case emailchange.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case emailchange.FieldNewEmail:
+		m.ResetNewEmail()
+		return nil
+	case emailchange.FieldTokenHash:
+		m.ResetTokenHash()
+		return nil
+	case emailchange.FieldRequestedBy:
+		m.ResetRequestedBy()
+		return nil
+	case emailchange.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case emailchange.FieldExpiresAt:
+		m.ResetExpiresAt()
+		return nil
+	case emailchange.FieldUsedAt:
+		m.ResetUsedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown EmailChange field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *EmailChangeMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *EmailChangeMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *EmailChangeMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *EmailChangeMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *EmailChangeMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *EmailChangeMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *EmailChangeMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown EmailChange unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *EmailChangeMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown EmailChange edge %s", name)
 }
 
 // EmailVerificationMutation represents an operation that mutates the EmailVerification nodes in the graph.
@@ -10793,31 +11492,33 @@ func (m *MessagingSettingMutation) ResetEdge(name string) error {
 // OrganizationMutation represents an operation that mutates the Organization nodes in the graph.
 type OrganizationMutation struct {
 	config
-	op                     Op
-	typ                    string
-	id                     *pulid.ID
-	created_at             *time.Time
-	updated_at             *time.Time
-	name                   *string
-	slug                   *string
-	timezone               *string
-	instructor_message     *string
-	phone                  *string
-	billing_email          *string
-	billing_plan           *string
-	billing_seats          *int
-	addbilling_seats       *int
-	payment_method_summary *string
-	next_invoice_at        *time.Time
-	invitation_subject     *string
-	invitation_text        *string
-	invitation_html        *string
-	lock_version           *int
-	addlock_version        *int
-	clearedFields          map[string]struct{}
-	done                   bool
-	oldValue               func(context.Context) (*Organization, error)
-	predicates             []predicate.Organization
+	op                           Op
+	typ                          string
+	id                           *pulid.ID
+	created_at                   *time.Time
+	updated_at                   *time.Time
+	name                         *string
+	slug                         *string
+	timezone                     *string
+	instructor_message           *string
+	phone                        *string
+	billing_email                *string
+	billing_plan                 *string
+	billing_seats                *int
+	addbilling_seats             *int
+	payment_method_summary       *string
+	next_invoice_at              *time.Time
+	invitation_subject           *string
+	invitation_text              *string
+	invitation_html              *string
+	lock_version                 *int
+	addlock_version              *int
+	required_member_fields       *[]string
+	appendrequired_member_fields []string
+	clearedFields                map[string]struct{}
+	done                         bool
+	oldValue                     func(context.Context) (*Organization, error)
+	predicates                   []predicate.Organization
 }
 
 var _ ent.Mutation = (*OrganizationMutation)(nil)
@@ -11592,6 +12293,71 @@ func (m *OrganizationMutation) ResetLockVersion() {
 	m.addlock_version = nil
 }
 
+// SetRequiredMemberFields sets the "required_member_fields" field.
+func (m *OrganizationMutation) SetRequiredMemberFields(s []string) {
+	m.required_member_fields = &s
+	m.appendrequired_member_fields = nil
+}
+
+// RequiredMemberFields returns the value of the "required_member_fields" field in the mutation.
+func (m *OrganizationMutation) RequiredMemberFields() (r []string, exists bool) {
+	v := m.required_member_fields
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequiredMemberFields returns the old "required_member_fields" field's value of the Organization entity.
+// If the Organization object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrganizationMutation) OldRequiredMemberFields(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequiredMemberFields is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequiredMemberFields requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequiredMemberFields: %w", err)
+	}
+	return oldValue.RequiredMemberFields, nil
+}
+
+// AppendRequiredMemberFields adds s to the "required_member_fields" field.
+func (m *OrganizationMutation) AppendRequiredMemberFields(s []string) {
+	m.appendrequired_member_fields = append(m.appendrequired_member_fields, s...)
+}
+
+// AppendedRequiredMemberFields returns the list of values that were appended to the "required_member_fields" field in this mutation.
+func (m *OrganizationMutation) AppendedRequiredMemberFields() ([]string, bool) {
+	if len(m.appendrequired_member_fields) == 0 {
+		return nil, false
+	}
+	return m.appendrequired_member_fields, true
+}
+
+// ClearRequiredMemberFields clears the value of the "required_member_fields" field.
+func (m *OrganizationMutation) ClearRequiredMemberFields() {
+	m.required_member_fields = nil
+	m.appendrequired_member_fields = nil
+	m.clearedFields[organization.FieldRequiredMemberFields] = struct{}{}
+}
+
+// RequiredMemberFieldsCleared returns if the "required_member_fields" field was cleared in this mutation.
+func (m *OrganizationMutation) RequiredMemberFieldsCleared() bool {
+	_, ok := m.clearedFields[organization.FieldRequiredMemberFields]
+	return ok
+}
+
+// ResetRequiredMemberFields resets all changes to the "required_member_fields" field.
+func (m *OrganizationMutation) ResetRequiredMemberFields() {
+	m.required_member_fields = nil
+	m.appendrequired_member_fields = nil
+	delete(m.clearedFields, organization.FieldRequiredMemberFields)
+}
+
 // Where appends a list predicates to the OrganizationMutation builder.
 func (m *OrganizationMutation) Where(ps ...predicate.Organization) {
 	m.predicates = append(m.predicates, ps...)
@@ -11626,7 +12392,7 @@ func (m *OrganizationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OrganizationMutation) Fields() []string {
-	fields := make([]string, 0, 16)
+	fields := make([]string, 0, 17)
 	if m.created_at != nil {
 		fields = append(fields, organization.FieldCreatedAt)
 	}
@@ -11675,6 +12441,9 @@ func (m *OrganizationMutation) Fields() []string {
 	if m.lock_version != nil {
 		fields = append(fields, organization.FieldLockVersion)
 	}
+	if m.required_member_fields != nil {
+		fields = append(fields, organization.FieldRequiredMemberFields)
+	}
 	return fields
 }
 
@@ -11715,6 +12484,8 @@ func (m *OrganizationMutation) Field(name string) (ent.Value, bool) {
 		return m.InvitationHTML()
 	case organization.FieldLockVersion:
 		return m.LockVersion()
+	case organization.FieldRequiredMemberFields:
+		return m.RequiredMemberFields()
 	}
 	return nil, false
 }
@@ -11756,6 +12527,8 @@ func (m *OrganizationMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldInvitationHTML(ctx)
 	case organization.FieldLockVersion:
 		return m.OldLockVersion(ctx)
+	case organization.FieldRequiredMemberFields:
+		return m.OldRequiredMemberFields(ctx)
 	}
 	return nil, fmt.Errorf("unknown Organization field %s", name)
 }
@@ -11877,6 +12650,13 @@ func (m *OrganizationMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetLockVersion(v)
 		return nil
+	case organization.FieldRequiredMemberFields:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequiredMemberFields(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Organization field %s", name)
 }
@@ -11946,6 +12726,9 @@ func (m *OrganizationMutation) ClearedFields() []string {
 	if m.FieldCleared(organization.FieldNextInvoiceAt) {
 		fields = append(fields, organization.FieldNextInvoiceAt)
 	}
+	if m.FieldCleared(organization.FieldRequiredMemberFields) {
+		fields = append(fields, organization.FieldRequiredMemberFields)
+	}
 	return fields
 }
 
@@ -11971,6 +12754,9 @@ func (m *OrganizationMutation) ClearField(name string) error {
 		return nil
 	case organization.FieldNextInvoiceAt:
 		m.ClearNextInvoiceAt()
+		return nil
+	case organization.FieldRequiredMemberFields:
+		m.ClearRequiredMemberFields()
 		return nil
 	}
 	return fmt.Errorf("unknown Organization nullable field %s", name)
@@ -12027,6 +12813,9 @@ func (m *OrganizationMutation) ResetField(name string) error {
 		return nil
 	case organization.FieldLockVersion:
 		m.ResetLockVersion()
+		return nil
+	case organization.FieldRequiredMemberFields:
+		m.ResetRequiredMemberFields()
 		return nil
 	}
 	return fmt.Errorf("unknown Organization field %s", name)
@@ -16458,6 +17247,7 @@ type UserMutation struct {
 	addfailed_logins        *int
 	locked_at               *time.Time
 	password_changed_at     *time.Time
+	password_temporary      *bool
 	email_verified_at       *time.Time
 	email_unverified_legacy *bool
 	clearedFields           map[string]struct{}
@@ -17008,6 +17798,42 @@ func (m *UserMutation) ResetPasswordChangedAt() {
 	delete(m.clearedFields, user.FieldPasswordChangedAt)
 }
 
+// SetPasswordTemporary sets the "password_temporary" field.
+func (m *UserMutation) SetPasswordTemporary(b bool) {
+	m.password_temporary = &b
+}
+
+// PasswordTemporary returns the value of the "password_temporary" field in the mutation.
+func (m *UserMutation) PasswordTemporary() (r bool, exists bool) {
+	v := m.password_temporary
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPasswordTemporary returns the old "password_temporary" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldPasswordTemporary(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPasswordTemporary is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPasswordTemporary requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPasswordTemporary: %w", err)
+	}
+	return oldValue.PasswordTemporary, nil
+}
+
+// ResetPasswordTemporary resets all changes to the "password_temporary" field.
+func (m *UserMutation) ResetPasswordTemporary() {
+	m.password_temporary = nil
+}
+
 // SetEmailVerifiedAt sets the "email_verified_at" field.
 func (m *UserMutation) SetEmailVerifiedAt(t time.Time) {
 	m.email_verified_at = &t
@@ -17235,7 +18061,7 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 12)
+	fields := make([]string, 0, 13)
 	if m.created_at != nil {
 		fields = append(fields, user.FieldCreatedAt)
 	}
@@ -17265,6 +18091,9 @@ func (m *UserMutation) Fields() []string {
 	}
 	if m.password_changed_at != nil {
 		fields = append(fields, user.FieldPasswordChangedAt)
+	}
+	if m.password_temporary != nil {
+		fields = append(fields, user.FieldPasswordTemporary)
 	}
 	if m.email_verified_at != nil {
 		fields = append(fields, user.FieldEmailVerifiedAt)
@@ -17300,6 +18129,8 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 		return m.LockedAt()
 	case user.FieldPasswordChangedAt:
 		return m.PasswordChangedAt()
+	case user.FieldPasswordTemporary:
+		return m.PasswordTemporary()
 	case user.FieldEmailVerifiedAt:
 		return m.EmailVerifiedAt()
 	case user.FieldEmailUnverifiedLegacy:
@@ -17333,6 +18164,8 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldLockedAt(ctx)
 	case user.FieldPasswordChangedAt:
 		return m.OldPasswordChangedAt(ctx)
+	case user.FieldPasswordTemporary:
+		return m.OldPasswordTemporary(ctx)
 	case user.FieldEmailVerifiedAt:
 		return m.OldEmailVerifiedAt(ctx)
 	case user.FieldEmailUnverifiedLegacy:
@@ -17415,6 +18248,13 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetPasswordChangedAt(v)
+		return nil
+	case user.FieldPasswordTemporary:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPasswordTemporary(v)
 		return nil
 	case user.FieldEmailVerifiedAt:
 		v, ok := value.(time.Time)
@@ -17556,6 +18396,9 @@ func (m *UserMutation) ResetField(name string) error {
 		return nil
 	case user.FieldPasswordChangedAt:
 		m.ResetPasswordChangedAt()
+		return nil
+	case user.FieldPasswordTemporary:
+		m.ResetPasswordTemporary()
 		return nil
 	case user.FieldEmailVerifiedAt:
 		m.ResetEmailVerifiedAt()

@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"staffroom/ent/organization"
 	"staffroom/ent/schema/pulid"
@@ -49,8 +50,10 @@ type Organization struct {
 	// InvitationHTML holds the value of the "invitation_html" field.
 	InvitationHTML string `json:"invitation_html,omitempty"`
 	// LockVersion holds the value of the "lock_version" field.
-	LockVersion  int `json:"lock_version,omitempty"`
-	selectValues sql.SelectValues
+	LockVersion int `json:"lock_version,omitempty"`
+	// RequiredMemberFields holds the value of the "required_member_fields" field.
+	RequiredMemberFields []string `json:"required_member_fields,omitempty"`
+	selectValues         sql.SelectValues
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -58,6 +61,8 @@ func (*Organization) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case organization.FieldRequiredMemberFields:
+			values[i] = new([]byte)
 		case organization.FieldID:
 			values[i] = new(pulid.ID)
 		case organization.FieldBillingSeats, organization.FieldLockVersion:
@@ -184,6 +189,14 @@ func (_m *Organization) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.LockVersion = int(value.Int64)
 			}
+		case organization.FieldRequiredMemberFields:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field required_member_fields", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.RequiredMemberFields); err != nil {
+					return fmt.Errorf("unmarshal field required_member_fields: %w", err)
+				}
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -269,6 +282,9 @@ func (_m *Organization) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("lock_version=")
 	builder.WriteString(fmt.Sprintf("%v", _m.LockVersion))
+	builder.WriteString(", ")
+	builder.WriteString("required_member_fields=")
+	builder.WriteString(fmt.Sprintf("%v", _m.RequiredMemberFields))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -232,6 +232,12 @@ func (_c *OrganizationCreate) SetNillableLockVersion(v *int) *OrganizationCreate
 	return _c
 }
 
+// SetRequiredMemberFields sets the "required_member_fields" field.
+func (_c *OrganizationCreate) SetRequiredMemberFields(v []string) *OrganizationCreate {
+	_c.mutation.SetRequiredMemberFields(v)
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *OrganizationCreate) SetID(v pulid.ID) *OrganizationCreate {
 	_c.mutation.SetID(v)
@@ -522,6 +528,10 @@ func (_c *OrganizationCreate) createSpec() (*Organization, *sqlgraph.CreateSpec)
 		_spec.SetField(organization.FieldLockVersion, field.TypeInt, value)
 		_node.LockVersion = value
 	}
+	if value, ok := _c.mutation.RequiredMemberFields(); ok {
+		_spec.SetField(organization.FieldRequiredMemberFields, field.TypeJSON, value)
+		_node.RequiredMemberFields = value
+	}
 	return _node, _spec
 }
 
@@ -787,6 +797,24 @@ func (u *OrganizationUpsert) UpdateLockVersion() *OrganizationUpsert {
 // AddLockVersion adds v to the "lock_version" field.
 func (u *OrganizationUpsert) AddLockVersion(v int) *OrganizationUpsert {
 	u.Add(organization.FieldLockVersion, v)
+	return u
+}
+
+// SetRequiredMemberFields sets the "required_member_fields" field.
+func (u *OrganizationUpsert) SetRequiredMemberFields(v []string) *OrganizationUpsert {
+	u.Set(organization.FieldRequiredMemberFields, v)
+	return u
+}
+
+// UpdateRequiredMemberFields sets the "required_member_fields" field to the value that was provided on create.
+func (u *OrganizationUpsert) UpdateRequiredMemberFields() *OrganizationUpsert {
+	u.SetExcluded(organization.FieldRequiredMemberFields)
+	return u
+}
+
+// ClearRequiredMemberFields clears the value of the "required_member_fields" field.
+func (u *OrganizationUpsert) ClearRequiredMemberFields() *OrganizationUpsert {
+	u.SetNull(organization.FieldRequiredMemberFields)
 	return u
 }
 
@@ -1090,6 +1118,27 @@ func (u *OrganizationUpsertOne) AddLockVersion(v int) *OrganizationUpsertOne {
 func (u *OrganizationUpsertOne) UpdateLockVersion() *OrganizationUpsertOne {
 	return u.Update(func(s *OrganizationUpsert) {
 		s.UpdateLockVersion()
+	})
+}
+
+// SetRequiredMemberFields sets the "required_member_fields" field.
+func (u *OrganizationUpsertOne) SetRequiredMemberFields(v []string) *OrganizationUpsertOne {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.SetRequiredMemberFields(v)
+	})
+}
+
+// UpdateRequiredMemberFields sets the "required_member_fields" field to the value that was provided on create.
+func (u *OrganizationUpsertOne) UpdateRequiredMemberFields() *OrganizationUpsertOne {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.UpdateRequiredMemberFields()
+	})
+}
+
+// ClearRequiredMemberFields clears the value of the "required_member_fields" field.
+func (u *OrganizationUpsertOne) ClearRequiredMemberFields() *OrganizationUpsertOne {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.ClearRequiredMemberFields()
 	})
 }
 
@@ -1560,6 +1609,27 @@ func (u *OrganizationUpsertBulk) AddLockVersion(v int) *OrganizationUpsertBulk {
 func (u *OrganizationUpsertBulk) UpdateLockVersion() *OrganizationUpsertBulk {
 	return u.Update(func(s *OrganizationUpsert) {
 		s.UpdateLockVersion()
+	})
+}
+
+// SetRequiredMemberFields sets the "required_member_fields" field.
+func (u *OrganizationUpsertBulk) SetRequiredMemberFields(v []string) *OrganizationUpsertBulk {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.SetRequiredMemberFields(v)
+	})
+}
+
+// UpdateRequiredMemberFields sets the "required_member_fields" field to the value that was provided on create.
+func (u *OrganizationUpsertBulk) UpdateRequiredMemberFields() *OrganizationUpsertBulk {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.UpdateRequiredMemberFields()
+	})
+}
+
+// ClearRequiredMemberFields clears the value of the "required_member_fields" field.
+func (u *OrganizationUpsertBulk) ClearRequiredMemberFields() *OrganizationUpsertBulk {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.ClearRequiredMemberFields()
 	})
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 )
 
@@ -269,6 +270,24 @@ func (_u *OrganizationUpdate) AddLockVersion(v int) *OrganizationUpdate {
 	return _u
 }
 
+// SetRequiredMemberFields sets the "required_member_fields" field.
+func (_u *OrganizationUpdate) SetRequiredMemberFields(v []string) *OrganizationUpdate {
+	_u.mutation.SetRequiredMemberFields(v)
+	return _u
+}
+
+// AppendRequiredMemberFields appends value to the "required_member_fields" field.
+func (_u *OrganizationUpdate) AppendRequiredMemberFields(v []string) *OrganizationUpdate {
+	_u.mutation.AppendRequiredMemberFields(v)
+	return _u
+}
+
+// ClearRequiredMemberFields clears the value of the "required_member_fields" field.
+func (_u *OrganizationUpdate) ClearRequiredMemberFields() *OrganizationUpdate {
+	_u.mutation.ClearRequiredMemberFields()
+	return _u
+}
+
 // Mutation returns the OrganizationMutation object of the builder.
 func (_u *OrganizationUpdate) Mutation() *OrganizationMutation {
 	return _u.mutation
@@ -446,6 +465,17 @@ func (_u *OrganizationUpdate) sqlSave(ctx context.Context) (_node int, err error
 	}
 	if value, ok := _u.mutation.AddedLockVersion(); ok {
 		_spec.AddField(organization.FieldLockVersion, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.RequiredMemberFields(); ok {
+		_spec.SetField(organization.FieldRequiredMemberFields, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedRequiredMemberFields(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, organization.FieldRequiredMemberFields, value)
+		})
+	}
+	if _u.mutation.RequiredMemberFieldsCleared() {
+		_spec.ClearField(organization.FieldRequiredMemberFields, field.TypeJSON)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -709,6 +739,24 @@ func (_u *OrganizationUpdateOne) AddLockVersion(v int) *OrganizationUpdateOne {
 	return _u
 }
 
+// SetRequiredMemberFields sets the "required_member_fields" field.
+func (_u *OrganizationUpdateOne) SetRequiredMemberFields(v []string) *OrganizationUpdateOne {
+	_u.mutation.SetRequiredMemberFields(v)
+	return _u
+}
+
+// AppendRequiredMemberFields appends value to the "required_member_fields" field.
+func (_u *OrganizationUpdateOne) AppendRequiredMemberFields(v []string) *OrganizationUpdateOne {
+	_u.mutation.AppendRequiredMemberFields(v)
+	return _u
+}
+
+// ClearRequiredMemberFields clears the value of the "required_member_fields" field.
+func (_u *OrganizationUpdateOne) ClearRequiredMemberFields() *OrganizationUpdateOne {
+	_u.mutation.ClearRequiredMemberFields()
+	return _u
+}
+
 // Mutation returns the OrganizationMutation object of the builder.
 func (_u *OrganizationUpdateOne) Mutation() *OrganizationMutation {
 	return _u.mutation
@@ -916,6 +964,17 @@ func (_u *OrganizationUpdateOne) sqlSave(ctx context.Context) (_node *Organizati
 	}
 	if value, ok := _u.mutation.AddedLockVersion(); ok {
 		_spec.AddField(organization.FieldLockVersion, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.RequiredMemberFields(); ok {
+		_spec.SetField(organization.FieldRequiredMemberFields, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedRequiredMemberFields(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, organization.FieldRequiredMemberFields, value)
+		})
+	}
+	if _u.mutation.RequiredMemberFieldsCleared() {
+		_spec.ClearField(organization.FieldRequiredMemberFields, field.TypeJSON)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Organization{config: _u.config}

@@ -38,6 +38,8 @@ type User struct {
 	LockedAt *time.Time `json:"locked_at,omitempty"`
 	// PasswordChangedAt holds the value of the "password_changed_at" field.
 	PasswordChangedAt *time.Time `json:"password_changed_at,omitempty"`
+	// PasswordTemporary holds the value of the "password_temporary" field.
+	PasswordTemporary bool `json:"password_temporary,omitempty"`
 	// EmailVerifiedAt holds the value of the "email_verified_at" field.
 	EmailVerifiedAt *time.Time `json:"email_verified_at,omitempty"`
 	// EmailUnverifiedLegacy holds the value of the "email_unverified_legacy" field.
@@ -87,7 +89,7 @@ func (*User) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case user.FieldID:
 			values[i] = new(pulid.ID)
-		case user.FieldEmailUnverifiedLegacy:
+		case user.FieldPasswordTemporary, user.FieldEmailUnverifiedLegacy:
 			values[i] = new(sql.NullBool)
 		case user.FieldFailedLogins:
 			values[i] = new(sql.NullInt64)
@@ -177,6 +179,12 @@ func (_m *User) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.PasswordChangedAt = new(time.Time)
 				*_m.PasswordChangedAt = value.Time
+			}
+		case user.FieldPasswordTemporary:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field password_temporary", values[i])
+			} else if value.Valid {
+				_m.PasswordTemporary = value.Bool
 			}
 		case user.FieldEmailVerifiedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -269,6 +277,9 @@ func (_m *User) String() string {
 		builder.WriteString("password_changed_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("password_temporary=")
+	builder.WriteString(fmt.Sprintf("%v", _m.PasswordTemporary))
 	builder.WriteString(", ")
 	if v := _m.EmailVerifiedAt; v != nil {
 		builder.WriteString("email_verified_at=")

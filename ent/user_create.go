@@ -142,6 +142,20 @@ func (_c *UserCreate) SetNillablePasswordChangedAt(v *time.Time) *UserCreate {
 	return _c
 }
 
+// SetPasswordTemporary sets the "password_temporary" field.
+func (_c *UserCreate) SetPasswordTemporary(v bool) *UserCreate {
+	_c.mutation.SetPasswordTemporary(v)
+	return _c
+}
+
+// SetNillablePasswordTemporary sets the "password_temporary" field if the given value is not nil.
+func (_c *UserCreate) SetNillablePasswordTemporary(v *bool) *UserCreate {
+	if v != nil {
+		_c.SetPasswordTemporary(*v)
+	}
+	return _c
+}
+
 // SetEmailVerifiedAt sets the "email_verified_at" field.
 func (_c *UserCreate) SetEmailVerifiedAt(v time.Time) *UserCreate {
 	_c.mutation.SetEmailVerifiedAt(v)
@@ -269,6 +283,10 @@ func (_c *UserCreate) defaults() error {
 		v := user.DefaultFailedLogins
 		_c.mutation.SetFailedLogins(v)
 	}
+	if _, ok := _c.mutation.PasswordTemporary(); !ok {
+		v := user.DefaultPasswordTemporary
+		_c.mutation.SetPasswordTemporary(v)
+	}
 	if _, ok := _c.mutation.EmailUnverifiedLegacy(); !ok {
 		v := user.DefaultEmailUnverifiedLegacy
 		_c.mutation.SetEmailUnverifiedLegacy(v)
@@ -327,6 +345,9 @@ func (_c *UserCreate) check() error {
 		if err := user.FailedLoginsValidator(v); err != nil {
 			return &ValidationError{Name: "failed_logins", err: fmt.Errorf(`ent: validator failed for field "User.failed_logins": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.PasswordTemporary(); !ok {
+		return &ValidationError{Name: "password_temporary", err: errors.New(`ent: missing required field "User.password_temporary"`)}
 	}
 	if _, ok := _c.mutation.EmailUnverifiedLegacy(); !ok {
 		return &ValidationError{Name: "email_unverified_legacy", err: errors.New(`ent: missing required field "User.email_unverified_legacy"`)}
@@ -406,6 +427,10 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.PasswordChangedAt(); ok {
 		_spec.SetField(user.FieldPasswordChangedAt, field.TypeTime, value)
 		_node.PasswordChangedAt = &value
+	}
+	if value, ok := _c.mutation.PasswordTemporary(); ok {
+		_spec.SetField(user.FieldPasswordTemporary, field.TypeBool, value)
+		_node.PasswordTemporary = value
 	}
 	if value, ok := _c.mutation.EmailVerifiedAt(); ok {
 		_spec.SetField(user.FieldEmailVerifiedAt, field.TypeTime, value)
@@ -634,6 +659,18 @@ func (u *UserUpsert) UpdatePasswordChangedAt() *UserUpsert {
 // ClearPasswordChangedAt clears the value of the "password_changed_at" field.
 func (u *UserUpsert) ClearPasswordChangedAt() *UserUpsert {
 	u.SetNull(user.FieldPasswordChangedAt)
+	return u
+}
+
+// SetPasswordTemporary sets the "password_temporary" field.
+func (u *UserUpsert) SetPasswordTemporary(v bool) *UserUpsert {
+	u.Set(user.FieldPasswordTemporary, v)
+	return u
+}
+
+// UpdatePasswordTemporary sets the "password_temporary" field to the value that was provided on create.
+func (u *UserUpsert) UpdatePasswordTemporary() *UserUpsert {
+	u.SetExcluded(user.FieldPasswordTemporary)
 	return u
 }
 
@@ -876,6 +913,20 @@ func (u *UserUpsertOne) UpdatePasswordChangedAt() *UserUpsertOne {
 func (u *UserUpsertOne) ClearPasswordChangedAt() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.ClearPasswordChangedAt()
+	})
+}
+
+// SetPasswordTemporary sets the "password_temporary" field.
+func (u *UserUpsertOne) SetPasswordTemporary(v bool) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetPasswordTemporary(v)
+	})
+}
+
+// UpdatePasswordTemporary sets the "password_temporary" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdatePasswordTemporary() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdatePasswordTemporary()
 	})
 }
 
@@ -1290,6 +1341,20 @@ func (u *UserUpsertBulk) UpdatePasswordChangedAt() *UserUpsertBulk {
 func (u *UserUpsertBulk) ClearPasswordChangedAt() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.ClearPasswordChangedAt()
+	})
+}
+
+// SetPasswordTemporary sets the "password_temporary" field.
+func (u *UserUpsertBulk) SetPasswordTemporary(v bool) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetPasswordTemporary(v)
+	})
+}
+
+// UpdatePasswordTemporary sets the "password_temporary" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdatePasswordTemporary() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdatePasswordTemporary()
 	})
 }
 

@@ -181,6 +181,20 @@ func (_u *UserUpdate) ClearPasswordChangedAt() *UserUpdate {
 	return _u
 }
 
+// SetPasswordTemporary sets the "password_temporary" field.
+func (_u *UserUpdate) SetPasswordTemporary(v bool) *UserUpdate {
+	_u.mutation.SetPasswordTemporary(v)
+	return _u
+}
+
+// SetNillablePasswordTemporary sets the "password_temporary" field if the given value is not nil.
+func (_u *UserUpdate) SetNillablePasswordTemporary(v *bool) *UserUpdate {
+	if v != nil {
+		_u.SetPasswordTemporary(*v)
+	}
+	return _u
+}
+
 // SetEmailVerifiedAt sets the "email_verified_at" field.
 func (_u *UserUpdate) SetEmailVerifiedAt(v time.Time) *UserUpdate {
 	_u.mutation.SetEmailVerifiedAt(v)
@@ -423,6 +437,9 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.PasswordChangedAtCleared() {
 		_spec.ClearField(user.FieldPasswordChangedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.PasswordTemporary(); ok {
+		_spec.SetField(user.FieldPasswordTemporary, field.TypeBool, value)
 	}
 	if value, ok := _u.mutation.EmailVerifiedAt(); ok {
 		_spec.SetField(user.FieldEmailVerifiedAt, field.TypeTime, value)
@@ -691,6 +708,20 @@ func (_u *UserUpdateOne) SetNillablePasswordChangedAt(v *time.Time) *UserUpdateO
 // ClearPasswordChangedAt clears the value of the "password_changed_at" field.
 func (_u *UserUpdateOne) ClearPasswordChangedAt() *UserUpdateOne {
 	_u.mutation.ClearPasswordChangedAt()
+	return _u
+}
+
+// SetPasswordTemporary sets the "password_temporary" field.
+func (_u *UserUpdateOne) SetPasswordTemporary(v bool) *UserUpdateOne {
+	_u.mutation.SetPasswordTemporary(v)
+	return _u
+}
+
+// SetNillablePasswordTemporary sets the "password_temporary" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillablePasswordTemporary(v *bool) *UserUpdateOne {
+	if v != nil {
+		_u.SetPasswordTemporary(*v)
+	}
 	return _u
 }
 
@@ -966,6 +997,9 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if _u.mutation.PasswordChangedAtCleared() {
 		_spec.ClearField(user.FieldPasswordChangedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.PasswordTemporary(); ok {
+		_spec.SetField(user.FieldPasswordTemporary, field.TypeBool, value)
 	}
 	if value, ok := _u.mutation.EmailVerifiedAt(); ok {
 		_spec.SetField(user.FieldEmailVerifiedAt, field.TypeTime, value)

@@ -50,6 +50,7 @@ var listCaps = map[fieldKey]int{
 	{"AccessReview", "stalePendingInvitations"}: 100,
 	{"Viewer", "membershipsToReview"}:           50,
 	{"AccessReview", "unverified"}:              100,
+	{"AccessReview", "missingRequiredFields"}:   100,
 	// previewRole refuses more groups (auth.MaxPreviewGroups).
 	{"RolePreview", "groups"}: auth.MaxPreviewGroups,
 	// The import refuses more rows than this (invitation.maxImportRows).

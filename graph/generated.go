@@ -64,6 +64,7 @@ type ComplexityRoot struct {
 		Elevated                func(childComplexity int) int
 		ExtraGrants             func(childComplexity int) int
 		Inactive                func(childComplexity int) int
+		MissingRequiredFields   func(childComplexity int) int
 		StalePendingInvitations func(childComplexity int) int
 		Unverified              func(childComplexity int) int
 	}
@@ -93,10 +94,11 @@ type ComplexityRoot struct {
 	}
 
 	AuthPayload struct {
-		AccessToken          func(childComplexity int) int
-		AccessTokenExpiresAt func(childComplexity int) int
-		RefreshToken         func(childComplexity int) int
-		Viewer               func(childComplexity int) int
+		AccessToken            func(childComplexity int) int
+		AccessTokenExpiresAt   func(childComplexity int) int
+		PasswordChangeRequired func(childComplexity int) int
+		RefreshToken           func(childComplexity int) int
+		Viewer                 func(childComplexity int) int
 	}
 
 	Billing struct {
@@ -353,7 +355,9 @@ type ComplexityRoot struct {
 		AcceptInvitation         func(childComplexity int, input AcceptInvitationInput) int
 		ApproveMessage           func(childComplexity int, id pulid.ID) int
 		CancelInvoice            func(childComplexity int, id pulid.ID) int
+		ChangeEmail              func(childComplexity int, currentPassword string, newEmail string) int
 		ChangePassword           func(childComplexity int, currentPassword string, newPassword string) int
+		ConfirmEmailChange       func(childComplexity int, token string) int
 		ConfirmPhoneVerification func(childComplexity int, code string) int
 		CreateGroup              func(childComplexity int, input ent.CreateGroupInput) int
 		CreateInvoice            func(childComplexity int, input ent.CreateInvoiceInput) int
@@ -387,6 +391,8 @@ type ComplexityRoot struct {
 		RevokeInvitation         func(childComplexity int, id pulid.ID) int
 		SendMessage              func(childComplexity int, input SendMessageInput) int
 		SendPasswordReset        func(childComplexity int, memberID pulid.ID) int
+		SetMemberEmail           func(childComplexity int, memberID pulid.ID, email string) int
+		SetMemberPassword        func(childComplexity int, memberID pulid.ID, password string) int
 		SetMembersRole           func(childComplexity int, ids []pulid.ID, roleID pulid.ID) int
 		SignUp                   func(childComplexity int, input SignUpInput) int
 		SwitchOrganization       func(childComplexity int, organizationID pulid.ID) int
@@ -406,27 +412,28 @@ type ComplexityRoot struct {
 	}
 
 	Organization struct {
-		AccessReview       func(childComplexity int) int
-		AuditEvents        func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
-		Billing            func(childComplexity int) int
-		BillingEmail       func(childComplexity int) int
-		CreatedAt          func(childComplexity int) int
-		Groups             func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.GroupOrder, where *ent.GroupWhereInput) int
-		ID                 func(childComplexity int) int
-		InstructorMessage  func(childComplexity int) int
-		InvitationTemplate func(childComplexity int) int
-		Invitations        func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.InvitationOrder, where *ent.InvitationWhereInput) int
-		Invoices           func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.InvoiceOrder, where *ent.InvoiceWhereInput) int
-		Members            func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MembershipOrder, where *ent.MembershipWhereInput, includeRemoved *bool) int
-		MessageTemplates   func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MessageTemplateOrder, where *ent.MessageTemplateWhereInput) int
-		Messages           func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MessageOrder, where *ent.MessageWhereInput) int
-		MessagingSettings  func(childComplexity int) int
-		Name               func(childComplexity int) int
-		Phone              func(childComplexity int) int
-		Roles              func(childComplexity int) int
-		Slug               func(childComplexity int) int
-		Timezone           func(childComplexity int) int
-		UpdatedAt          func(childComplexity int) int
+		AccessReview         func(childComplexity int) int
+		AuditEvents          func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
+		Billing              func(childComplexity int) int
+		BillingEmail         func(childComplexity int) int
+		CreatedAt            func(childComplexity int) int
+		Groups               func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.GroupOrder, where *ent.GroupWhereInput) int
+		ID                   func(childComplexity int) int
+		InstructorMessage    func(childComplexity int) int
+		InvitationTemplate   func(childComplexity int) int
+		Invitations          func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.InvitationOrder, where *ent.InvitationWhereInput) int
+		Invoices             func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.InvoiceOrder, where *ent.InvoiceWhereInput) int
+		Members              func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MembershipOrder, where *ent.MembershipWhereInput, includeRemoved *bool) int
+		MessageTemplates     func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MessageTemplateOrder, where *ent.MessageTemplateWhereInput) int
+		Messages             func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MessageOrder, where *ent.MessageWhereInput) int
+		MessagingSettings    func(childComplexity int) int
+		Name                 func(childComplexity int) int
+		Phone                func(childComplexity int) int
+		RequiredMemberFields func(childComplexity int) int
+		Roles                func(childComplexity int) int
+		Slug                 func(childComplexity int) int
+		Timezone             func(childComplexity int) int
+		UpdatedAt            func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -556,6 +563,8 @@ type MutationResolver interface {
 	LogOut(ctx context.Context) (bool, error)
 	SwitchOrganization(ctx context.Context, organizationID pulid.ID) (*AuthPayload, error)
 	ChangePassword(ctx context.Context, currentPassword string, newPassword string) (bool, error)
+	ChangeEmail(ctx context.Context, currentPassword string, newEmail string) (bool, error)
+	ConfirmEmailChange(ctx context.Context, token string) (bool, error)
 	RequestPasswordReset(ctx context.Context, email string) (bool, error)
 	ResetPassword(ctx context.Context, token string, newPassword string) (*AuthPayload, error)
 	UpdateProfile(ctx context.Context, input UpdateProfileInput) (*ent.User, error)
@@ -572,6 +581,8 @@ type MutationResolver interface {
 	LinkMemberGroups(ctx context.Context, id pulid.ID, groupIds []pulid.ID) (*ent.Membership, error)
 	UnlinkMemberGroups(ctx context.Context, id pulid.ID, groupIds []pulid.ID) (*ent.Membership, error)
 	UpdateMember(ctx context.Context, id pulid.ID, input UpdateMemberInput) (*ent.Membership, error)
+	SetMemberEmail(ctx context.Context, memberID pulid.ID, email string) (*bool, error)
+	SetMemberPassword(ctx context.Context, memberID pulid.ID, password string) (*ent.Membership, error)
 	SendMessage(ctx context.Context, input SendMessageInput) (*ent.Message, error)
 	ApproveMessage(ctx context.Context, id pulid.ID) (*ent.Message, error)
 	CreateInvoice(ctx context.Context, input ent.CreateInvoiceInput) (*ent.Invoice, error)
@@ -614,6 +625,7 @@ type OrganizationResolver interface {
 	AuditEvents(ctx context.Context, obj *ent.Organization, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) (*ent.AuditEventConnection, error)
 	InvitationTemplate(ctx context.Context, obj *ent.Organization) (*InvitationEmailPreview, error)
 	AccessReview(ctx context.Context, obj *ent.Organization) (*AccessReview, error)
+	RequiredMemberFields(ctx context.Context, obj *ent.Organization) ([]MemberField, error)
 	MessageTemplates(ctx context.Context, obj *ent.Organization, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MessageTemplateOrder, where *ent.MessageTemplateWhereInput) (*ent.MessageTemplateConnection, error)
 	MessagingSettings(ctx context.Context, obj *ent.Organization) (*ent.MessagingSetting, error)
 }
@@ -683,6 +695,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AccessReview.Inactive(childComplexity), true
+	case "AccessReview.missingRequiredFields":
+		if e.ComplexityRoot.AccessReview.MissingRequiredFields == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessReview.MissingRequiredFields(childComplexity), true
 	case "AccessReview.stalePendingInvitations":
 		if e.ComplexityRoot.AccessReview.StalePendingInvitations == nil {
 			break
@@ -801,6 +819,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuthPayload.AccessTokenExpiresAt(childComplexity), true
+	case "AuthPayload.passwordChangeRequired":
+		if e.ComplexityRoot.AuthPayload.PasswordChangeRequired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthPayload.PasswordChangeRequired(childComplexity), true
 	case "AuthPayload.refreshToken":
 		if e.ComplexityRoot.AuthPayload.RefreshToken == nil {
 			break
@@ -1825,6 +1849,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelInvoice(childComplexity, args["id"].(pulid.ID)), true
+	case "Mutation.changeEmail":
+		if e.ComplexityRoot.Mutation.ChangeEmail == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_changeEmail_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ChangeEmail(childComplexity, args["currentPassword"].(string), args["newEmail"].(string)), true
 	case "Mutation.changePassword":
 		if e.ComplexityRoot.Mutation.ChangePassword == nil {
 			break
@@ -1836,6 +1871,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["currentPassword"].(string), args["newPassword"].(string)), true
+	case "Mutation.confirmEmailChange":
+		if e.ComplexityRoot.Mutation.ConfirmEmailChange == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmEmailChange_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmEmailChange(childComplexity, args["token"].(string)), true
 	case "Mutation.confirmPhoneVerification":
 		if e.ComplexityRoot.Mutation.ConfirmPhoneVerification == nil {
 			break
@@ -2179,6 +2225,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SendPasswordReset(childComplexity, args["memberId"].(pulid.ID)), true
+	case "Mutation.setMemberEmail":
+		if e.ComplexityRoot.Mutation.SetMemberEmail == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setMemberEmail_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetMemberEmail(childComplexity, args["memberId"].(pulid.ID), args["email"].(string)), true
+	case "Mutation.setMemberPassword":
+		if e.ComplexityRoot.Mutation.SetMemberPassword == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setMemberPassword_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetMemberPassword(childComplexity, args["memberId"].(pulid.ID), args["password"].(string)), true
 	case "Mutation.setMembersRole":
 		if e.ComplexityRoot.Mutation.SetMembersRole == nil {
 			break
@@ -2493,6 +2561,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organization.Phone(childComplexity), true
+	case "Organization.requiredMemberFields":
+		if e.ComplexityRoot.Organization.RequiredMemberFields == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organization.RequiredMemberFields(childComplexity), true
 	case "Organization.roles":
 		if e.ComplexityRoot.Organization.Roles == nil {
 			break
@@ -3102,8 +3176,23 @@ type Mutation {
   logOut: Boolean! @authenticated
   "Returns tokens scoped to another organization in which the viewer is an active member."
   switchOrganization(organizationId: ID!): AuthPayload! @authenticated @throttled
-  "Sets a new password and ends every other session."
+  """
+  Sets a new password and ends every other session. After an administrator set
+  the password (passwordChangeRequired), it is the one thing the session may do.
+  """
   changePassword(currentPassword: String!, newPassword: String!): Boolean! @authenticated @throttled
+  """
+  Asks to change the viewer's own address: a single-use link goes to the new
+  address, and the address changes only when it is followed (confirmEmailChange);
+  the old address is told. Always true when the password is right: it never
+  reveals whether another login has the new address.
+  """
+  changeEmail(currentPassword: String!, newEmail: String!): Boolean! @authenticated @throttled
+  """
+  Follows the link sent to a new address: the login's address becomes it, the
+  old address is told, and the link is spent. No token needed beyond the link's.
+  """
+  confirmEmailChange(token: String!): Boolean! @throttled
   "Emails a reset link if the address belongs to an account. Always true: it never reveals whether it does."
   requestPasswordReset(email: String!): Boolean! @throttled
   resetPassword(token: String!, newPassword: String!): AuthPayload! @throttled
@@ -3124,6 +3213,11 @@ type AuthPayload {
   refreshToken: String!
   accessTokenExpiresAt: Time!
   viewer: Viewer!
+  """
+  True when an administrator set the password: until changePassword, every other
+  field answers PASSWORD_CHANGE_REQUIRED.
+  """
+  passwordChangeRequired: Boolean!
 }
 
 type Viewer {
@@ -3369,6 +3463,14 @@ input UpdateOrganizationInput {
   phone: String
   "Shown to every member on the instructor dashboard."
   instructorMessage: String
+  "Member fields every member must have; the list replaces the previous one."
+  requiredMemberFields: [MemberField!]
+}
+
+"A member field an organization may require."
+enum MemberField {
+  PHONE
+  LAST_NAME
 }
 
 input UpdateBillingInput {
@@ -3402,6 +3504,10 @@ input UpdateMemberInput {
   groupScope: GroupScope
   username: String
   title: String
+  "Contact details belong to the login: only for accounts the actor manages in every organization of the login."
+  firstName: String
+  lastName: String
+  phone: String
 }
 
 input SendMessageInput {
@@ -3440,8 +3546,23 @@ extend type Mutation {
   linkMemberGroups(id: ID!, groupIds: [ID!]!): Membership @hasPermission(permission: "groups.manage")
   unlinkMemberGroups(id: ID!, groupIds: [ID!]!): Membership @hasPermission(permission: "groups.manage")
 
-  "Changes a member's role, grants, revokes, group scope, username or title, within the actor's own rights."
+  """
+  Changes a member's role, grants, revokes, group scope, username or title, within
+  the actor's own rights; and their name and phone when the actor manages the
+  account (every membership of the login), otherwise ACCOUNT_NOT_MANAGED.
+  """
   updateMember(id: ID!, input: UpdateMemberInput!): Membership @hasPermission(permission: "members.manage")
+  """
+  Asks to change a managed account's address (ACCOUNT_NOT_MANAGED otherwise): a
+  single-use link goes to the new address, which takes effect when followed.
+  """
+  setMemberEmail(memberId: ID!, email: String!): Boolean @hasPermission(permission: "members.manage")
+  """
+  Sets a temporary password on a managed account (ACCOUNT_NOT_MANAGED otherwise;
+  sendPasswordReset is the way then): the person's sessions end, they are told by
+  email, and at the next log-in they must choose their own.
+  """
+  setMemberPassword(memberId: ID!, password: String!): Membership @hasPermission(permission: "members.manage")
 
   "With messages.send the message is SENT; with only messages.compose it waits for approval."
   sendMessage(input: SendMessageInput!): Message @hasPermission(permission: "messages.compose")
@@ -3519,6 +3640,8 @@ type AccessReview {
   extraGrants: [Membership!]!
   "Members whose login's address nobody proved: whoever proves it later takes the login over."
   unverified: [Membership!]!
+  "Members without a field the organization requires (requiredMemberFields)."
+  missingRequiredFields: [Membership!]!
 }
 
 input InviteMemberInput {
@@ -3551,6 +3674,8 @@ extend type Organization {
   invitationTemplate: InvitationEmailPreview @hasPermission(permission: "organization.update")
   "Who holds what, for owners and administrators tidying up access."
   accessReview: AccessReview @hasPermission(permission: "members.manage")
+  "Member fields every member must have: checked at invitation, acceptance, import and edit."
+  requiredMemberFields: [MemberField!]!
 }
 
 extend type Mutation {
@@ -3612,6 +3737,8 @@ func (ec *executionContext) childFields_AccessReview(ctx context.Context, field 
 		return ec.fieldContext_AccessReview_extraGrants(ctx, field)
 	case "unverified":
 		return ec.fieldContext_AccessReview_unverified(ctx, field)
+	case "missingRequiredFields":
+		return ec.fieldContext_AccessReview_missingRequiredFields(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AccessReview", field.Name)
 }
@@ -3674,6 +3801,8 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 		return ec.fieldContext_AuthPayload_accessTokenExpiresAt(ctx, field)
 	case "viewer":
 		return ec.fieldContext_AuthPayload_viewer(ctx, field)
+	case "passwordChangeRequired":
+		return ec.fieldContext_AuthPayload_passwordChangeRequired(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
 }
@@ -4218,6 +4347,8 @@ func (ec *executionContext) childFields_Organization(ctx context.Context, field 
 		return ec.fieldContext_Organization_invitationTemplate(ctx, field)
 	case "accessReview":
 		return ec.fieldContext_Organization_accessReview(ctx, field)
+	case "requiredMemberFields":
+		return ec.fieldContext_Organization_requiredMemberFields(ctx, field)
 	case "messageTemplates":
 		return ec.fieldContext_Organization_messageTemplates(ctx, field)
 	case "messagingSettings":
@@ -4616,6 +4747,28 @@ func (ec *executionContext) field_Mutation_cancelInvoice_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_changeEmail_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "currentPassword",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["currentPassword"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "newEmail",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["newEmail"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4635,6 +4788,20 @@ func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Conte
 		return nil, err
 	}
 	args["newPassword"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_confirmEmailChange_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "token",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["token"] = arg0
 	return args, nil
 }
 
@@ -5089,6 +5256,50 @@ func (ec *executionContext) field_Mutation_sendPasswordReset_args(ctx context.Co
 		return nil, err
 	}
 	args["memberId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setMemberEmail_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "memberId",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2staffroomᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["memberId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "email",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["email"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setMemberPassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "memberId",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2staffroomᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["memberId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "password",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["password"] = arg1
 	return args, nil
 }
 
@@ -6084,6 +6295,38 @@ func (ec *executionContext) fieldContext_AccessReview_unverified(_ context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _AccessReview_missingRequiredFields(ctx context.Context, field graphql.CollectedField, obj *AccessReview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessReview_missingRequiredFields(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MissingRequiredFields, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Membership) graphql.Marshaler {
+			return ec.marshalNMembership2ᚕᚖstaffroomᚋentᚐMembershipᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessReview_missingRequiredFields(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AccessReview",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Membership(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _AuditEvent_id(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6573,6 +6816,29 @@ func (ec *executionContext) fieldContext_AuthPayload_viewer(_ context.Context, f
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _AuthPayload_passwordChangeRequired(ctx context.Context, field graphql.CollectedField, obj *AuthPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthPayload_passwordChangeRequired(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PasswordChangeRequired, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuthPayload_passwordChangeRequired(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Billing_plan(ctx context.Context, field graphql.CollectedField, obj *Billing) (ret graphql.Marshaler) {
@@ -11154,6 +11420,127 @@ func (ec *executionContext) fieldContext_Mutation_changePassword(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_changeEmail(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_changeEmail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ChangeEmail(ctx, fc.Args["currentPassword"].(string), fc.Args["newEmail"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Authenticated == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive authenticated is not implemented")
+				}
+				return ec.Directives.Authenticated(ctx, nil, directive0)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Throttled == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive throttled is not implemented")
+				}
+				return ec.Directives.Throttled(ctx, nil, directive1)
+			}
+
+			next = directive2
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_changeEmail(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_changeEmail_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_confirmEmailChange(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_confirmEmailChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConfirmEmailChange(ctx, fc.Args["token"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Throttled == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive throttled is not implemented")
+				}
+				return ec.Directives.Throttled(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_confirmEmailChange(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_confirmEmailChange_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_requestPasswordReset(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12108,6 +12495,130 @@ func (ec *executionContext) fieldContext_Mutation_updateMember(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_updateMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setMemberEmail(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setMemberEmail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetMemberEmail(ctx, fc.Args["memberId"].(pulid.ID), fc.Args["email"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNString2string(ctx, "members.manage")
+				if err != nil {
+					var zeroVal *bool
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *bool
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setMemberEmail(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setMemberEmail_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setMemberPassword(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setMemberPassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetMemberPassword(ctx, fc.Args["memberId"].(pulid.ID), fc.Args["password"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNString2string(ctx, "members.manage")
+				if err != nil {
+					var zeroVal *ent.Membership
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *ent.Membership
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Membership) graphql.Marshaler {
+			return ec.marshalOMembership2ᚖstaffroomᚋentᚐMembership(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setMemberPassword(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Membership(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setMemberPassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -14543,6 +15054,29 @@ func (ec *executionContext) fieldContext_Organization_accessReview(_ context.Con
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Organization_requiredMemberFields(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organization_requiredMemberFields(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Organization().RequiredMemberFields(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []MemberField) graphql.Marshaler {
+			return ec.marshalNMemberField2ᚕstaffroomᚋgraphᚐMemberFieldᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organization_requiredMemberFields(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organization", field, true, true, "MemberField")
 }
 
 func (ec *executionContext) _Organization_messageTemplates(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
@@ -23638,7 +24172,7 @@ func (ec *executionContext) unmarshalInputUpdateMemberInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"roleId", "grants", "revokes", "groupScope", "username", "title"}
+	fieldsInOrder := [...]string{"roleId", "grants", "revokes", "groupScope", "username", "title", "firstName", "lastName", "phone"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -23687,6 +24221,27 @@ func (ec *executionContext) unmarshalInputUpdateMemberInput(ctx context.Context,
 				return it, err
 			}
 			it.Title = data
+		case "firstName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstName = data
+		case "lastName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastName = data
+		case "phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Phone = data
 		}
 	}
 	return it, nil
@@ -23820,7 +24375,7 @@ func (ec *executionContext) unmarshalInputUpdateOrganizationInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "timezone", "phone", "instructorMessage"}
+	fieldsInOrder := [...]string{"name", "timezone", "phone", "instructorMessage", "requiredMemberFields"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -23855,6 +24410,13 @@ func (ec *executionContext) unmarshalInputUpdateOrganizationInput(ctx context.Co
 				return it, err
 			}
 			it.InstructorMessage = data
+		case "requiredMemberFields":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requiredMemberFields"))
+			data, err := ec.unmarshalOMemberField2ᚕstaffroomᚋgraphᚐMemberFieldᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequiredMemberFields = data
 		}
 	}
 	return it, nil
@@ -24562,6 +25124,11 @@ func (ec *executionContext) _AccessReview(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "missingRequiredFields":
+			out.Values[i] = ec._AccessReview_missingRequiredFields(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -24769,6 +25336,11 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 			}
 		case "viewer":
 			out.Values[i] = ec._AuthPayload_viewer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "passwordChangeRequired":
+			out.Values[i] = ec._AuthPayload_passwordChangeRequired(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -26548,6 +27120,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "changeEmail":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_changeEmail(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confirmEmailChange":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_confirmEmailChange(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "requestPasswordReset":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_requestPasswordReset(ctx, field)
@@ -26656,6 +27242,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "updateMember":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateMember(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "setMemberEmail":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setMemberEmail(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "setMemberPassword":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setMemberPassword(ctx, field)
 			})
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
@@ -26990,6 +27590,12 @@ func (ec *executionContext) _Organization(ctx context.Context, sel ast.Selection
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Organization_accessReview(ctx, field, obj)
+				})
+		case "requiredMemberFields":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organization_requiredMemberFields(ctx, field, obj)
 				})
 		case "messageTemplates":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -28489,6 +29095,46 @@ func (ec *executionContext) marshalNKindScope2staffroomᚋgraphᚐKindScope(ctx 
 func (ec *executionContext) unmarshalNLogInInput2staffroomᚋgraphᚐLogInInput(ctx context.Context, v any) (LogInInput, error) {
 	res, err := ec.unmarshalInputLogInInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNMemberField2staffroomᚋgraphᚐMemberField(ctx context.Context, v any) (MemberField, error) {
+	var res MemberField
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMemberField2staffroomᚋgraphᚐMemberField(ctx context.Context, sel ast.SelectionSet, v MemberField) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNMemberField2ᚕstaffroomᚋgraphᚐMemberFieldᚄ(ctx context.Context, v any) ([]MemberField, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]MemberField, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNMemberField2staffroomᚋgraphᚐMemberField(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNMemberField2ᚕstaffroomᚋgraphᚐMemberFieldᚄ(ctx context.Context, sel ast.SelectionSet, v []MemberField) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMemberField2staffroomᚋgraphᚐMemberField(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNMembership2ᚕᚖstaffroomᚋentᚐMembershipᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Membership) graphql.Marshaler {
@@ -30086,6 +30732,42 @@ func (ec *executionContext) marshalOMap2map(ctx context.Context, sel ast.Selecti
 	_ = ctx
 	res := graphql.MarshalMap(v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOMemberField2ᚕstaffroomᚋgraphᚐMemberFieldᚄ(ctx context.Context, v any) ([]MemberField, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]MemberField, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNMemberField2staffroomᚋgraphᚐMemberField(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOMemberField2ᚕstaffroomᚋgraphᚐMemberFieldᚄ(ctx context.Context, sel ast.SelectionSet, v []MemberField) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMemberField2staffroomᚋgraphᚐMemberField(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOMembership2ᚕᚖstaffroomᚋentᚐMembershipᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Membership) graphql.Marshaler {

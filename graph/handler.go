@@ -55,6 +55,7 @@ func NewHandler(schema graphql.ExecutableSchema, o HandlerOptions) *handler.Serv
 	srv.Use(depthLimit(o.Limits.Depth))
 	srv.Use(newGuardArguments(schema.Schema()))
 	srv.Use(&inputCheck{introspection: o.Introspection})
+	srv.Use(passwordChosen{})
 	srv.Use(previewReadOnly{})
 	if o.TxOpener != nil {
 		srv.Use(entgql.Transactioner{TxOpener: o.TxOpener, SkipTxFunc: hasSelfTransacting})
@@ -144,7 +145,7 @@ var selfTransacting = map[string]bool{
 	"signUp": true, "logIn": true, "refreshSession": true, "logOut": true,
 	"switchOrganization": true, "changePassword": true, "requestPasswordReset": true,
 	"resetPassword": true, "acceptInvitation": true, "inviteMembers": true, "importMembers": true,
-	"verifyEmail": true, "confirmPhoneVerification": true,
+	"verifyEmail": true, "confirmPhoneVerification": true, "changeEmail": true,
 }
 
 func hasSelfTransacting(op *ast.OperationDefinition) bool {

@@ -51,9 +51,11 @@ var writableInputFields = map[string]bool{
 	"UpdateGroupInput.description": true, "UpdateGroupInput.kind": true, "UpdateGroupInput.name": true,
 	"UpdateMemberInput.grants": true, "UpdateMemberInput.groupScope": true, "UpdateMemberInput.revokes": true,
 	"UpdateMemberInput.roleId": true, "UpdateMemberInput.title": true, "UpdateMemberInput.username": true,
+	"UpdateMemberInput.firstName": true, "UpdateMemberInput.lastName": true, "UpdateMemberInput.phone": true,
 	"UpdateOrganizationInput.instructorMessage": true, "UpdateOrganizationInput.name": true,
+	"UpdateOrganizationInput.requiredMemberFields": true, "UpdateProfileInput.firstName": true,
 	"UpdateOrganizationInput.phone": true, "UpdateOrganizationInput.timezone": true,
-	"UpdateProfileInput.firstName": true, "UpdateProfileInput.lastName": true, "UpdateProfileInput.phone": true,
+	"UpdateProfileInput.lastName": true, "UpdateProfileInput.phone": true,
 	"UpdateRoleInput.description": true, "UpdateRoleInput.manageRoleIds": true,
 	"UpdateRoleInput.name": true, "UpdateRoleInput.permissions": true,
 }

@@ -36,6 +36,8 @@ type AccessReview struct {
 	ExtraGrants []*ent.Membership `json:"extraGrants"`
 	// Members whose login's address nobody proved: whoever proves it later takes the login over.
 	Unverified []*ent.Membership `json:"unverified"`
+	// Members without a field the organization requires (requiredMemberFields).
+	MissingRequiredFields []*ent.Membership `json:"missingRequiredFields"`
 }
 
 type AuthPayload struct {
@@ -43,6 +45,9 @@ type AuthPayload struct {
 	RefreshToken         string         `json:"refreshToken"`
 	AccessTokenExpiresAt time.Time      `json:"accessTokenExpiresAt"`
 	Viewer               *access.Viewer `json:"viewer"`
+	// True when an administrator set the password: until changePassword, every other
+	// field answers PASSWORD_CHANGE_REQUIRED.
+	PasswordChangeRequired bool `json:"passwordChangeRequired"`
 }
 
 type Billing struct {
@@ -229,6 +234,10 @@ type UpdateMemberInput struct {
 	GroupScope *membership.GroupScope `json:"groupScope,omitempty"`
 	Username   *string                `json:"username,omitempty"`
 	Title      *string                `json:"title,omitempty"`
+	// Contact details belong to the login: only for accounts the actor manages in every organization of the login.
+	FirstName *string `json:"firstName,omitempty"`
+	LastName  *string `json:"lastName,omitempty"`
+	Phone     *string `json:"phone,omitempty"`
 }
 
 type UpdateMessagingSettingsInput struct {
@@ -241,6 +250,8 @@ type UpdateOrganizationInput struct {
 	Phone    *string `json:"phone,omitempty"`
 	// Shown to every member on the instructor dashboard.
 	InstructorMessage *string `json:"instructorMessage,omitempty"`
+	// Member fields every member must have; the list replaces the previous one.
+	RequiredMemberFields []MemberField `json:"requiredMemberFields,omitempty"`
 }
 
 type UpdateProfileInput struct {
@@ -309,6 +320,62 @@ func (e *KindScope) UnmarshalJSON(b []byte) error {
 }
 
 func (e KindScope) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A member field an organization may require.
+type MemberField string
+
+const (
+	MemberFieldPhone    MemberField = "PHONE"
+	MemberFieldLastName MemberField = "LAST_NAME"
+)
+
+var AllMemberField = []MemberField{
+	MemberFieldPhone,
+	MemberFieldLastName,
+}
+
+func (e MemberField) IsValid() bool {
+	switch e {
+	case MemberFieldPhone, MemberFieldLastName:
+		return true
+	}
+	return false
+}
+
+func (e MemberField) String() string {
+	return string(e)
+}
+
+func (e *MemberField) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = MemberField(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid MemberField", str)
+	}
+	return nil
+}
+
+func (e MemberField) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *MemberField) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e MemberField) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -18,10 +18,11 @@ func signedIn(ctx context.Context, s *auth.Session, err error) (*AuthPayload, er
 	}
 	access.Become(ctx, s.Viewer)
 	return &AuthPayload{
-		AccessToken:          s.AccessToken,
-		RefreshToken:         s.RefreshToken,
-		AccessTokenExpiresAt: s.AccessTokenExpiresAt,
-		Viewer:               s.Viewer,
+		AccessToken:            s.AccessToken,
+		RefreshToken:           s.RefreshToken,
+		AccessTokenExpiresAt:   s.AccessTokenExpiresAt,
+		Viewer:                 s.Viewer,
+		PasswordChangeRequired: s.PasswordChangeRequired,
 	}, nil
 }
 

@@ -130,6 +130,22 @@ func (r *mutationResolver) ChangePassword(ctx context.Context, currentPassword s
 	return true, nil
 }
 
+// ChangeEmail is the resolver for the changeEmail field.
+func (r *mutationResolver) ChangeEmail(ctx context.Context, currentPassword string, newEmail string) (bool, error) {
+	if err := r.auth.ChangeEmail(ctx, access.FromContext(ctx), currentPassword, newEmail); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// ConfirmEmailChange is the resolver for the confirmEmailChange field.
+func (r *mutationResolver) ConfirmEmailChange(ctx context.Context, token string) (bool, error) {
+	if err := r.auth.ConfirmEmailChange(ctx, token); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
 // RequestPasswordReset is the resolver for the requestPasswordReset field.
 func (r *mutationResolver) RequestPasswordReset(ctx context.Context, email string) (bool, error) {
 	if err := r.auth.RequestPasswordReset(ctx, email); err != nil {
@@ -166,6 +182,7 @@ func (r *mutationResolver) CreateOrganization(ctx context.Context, input CreateO
 func (r *mutationResolver) UpdateOrganization(ctx context.Context, input UpdateOrganizationInput) (*ent.Organization, error) {
 	return organization.Update(ctx, r.db(ctx), organization.UpdateInput{
 		Name: input.Name, Timezone: input.Timezone, Phone: input.Phone, InstructorMessage: input.InstructorMessage,
+		RequiredMemberFields: memberFields(input.RequiredMemberFields),
 	})
 }
 
@@ -241,6 +258,28 @@ func (r *mutationResolver) UpdateMember(ctx context.Context, id pulid.ID, input 
 	return staff.Update(ctx, r.db(ctx), id, staff.UpdateInput{
 		RoleID: input.RoleID, Grants: input.Grants, Revokes: input.Revokes,
 		GroupScope: input.GroupScope, Username: input.Username, Title: input.Title,
+		Contact: staff.Contact{FirstName: input.FirstName, LastName: input.LastName, Phone: input.Phone},
+	})
+}
+
+// SetMemberEmail is the resolver for the setMemberEmail field.
+func (r *mutationResolver) SetMemberEmail(ctx context.Context, memberID pulid.ID, email string) (*bool, error) {
+	v := access.FromContext(ctx)
+	_, err := staff.ManageAccount(ctx, r.db(ctx), memberID, "member.email_change_requested", map[string]any{"email": email},
+		func(ctx context.Context, m *ent.Membership) error {
+			return r.auth.RequestEmailChange(ctx, m.UserID, email, v.MembershipID)
+		})
+	if err != nil {
+		return nil, err
+	}
+	sent := true
+	return &sent, nil
+}
+
+// SetMemberPassword is the resolver for the setMemberPassword field.
+func (r *mutationResolver) SetMemberPassword(ctx context.Context, memberID pulid.ID, password string) (*ent.Membership, error) {
+	return staff.ManageAccount(ctx, r.db(ctx), memberID, "member.password_set", nil, func(ctx context.Context, m *ent.Membership) error {
+		return r.auth.SetTemporaryPassword(ctx, m.UserID, password)
 	})
 }
 
@@ -553,7 +592,21 @@ func (r *organizationResolver) AccessReview(ctx context.Context, obj *ent.Organi
 		return nil, err
 	}
 	return &AccessReview{Elevated: review.Elevated, Inactive: review.Inactive,
-		StalePendingInvitations: review.StaleInvitations, ExtraGrants: review.ExtraGrants, Unverified: review.Unverified}, nil
+		StalePendingInvitations: review.StaleInvitations, ExtraGrants: review.ExtraGrants, Unverified: review.Unverified,
+		MissingRequiredFields: review.MissingRequired}, nil
+}
+
+// RequiredMemberFields is the resolver for the requiredMemberFields field.
+func (r *organizationResolver) RequiredMemberFields(ctx context.Context, obj *ent.Organization) ([]MemberField, error) {
+	fields, err := organization.RequiredFields(ctx, r.db(ctx), obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]MemberField, len(fields))
+	for i, f := range fields {
+		out[i] = MemberField(f)
+	}
+	return out, nil
 }
 
 // Viewer is the resolver for the viewer field.

@@ -32,6 +32,18 @@ func (f DeliveryFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DeliveryMutation", m)
 }
 
+// The EmailChangeFunc type is an adapter to allow the use of ordinary
+// function as EmailChange mutator.
+type EmailChangeFunc func(context.Context, *ent.EmailChangeMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f EmailChangeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.EmailChangeMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.EmailChangeMutation", m)
+}
+
 // The EmailVerificationFunc type is an adapter to allow the use of ordinary
 // function as EmailVerification mutator.
 type EmailVerificationFunc func(context.Context, *ent.EmailVerificationMutation) (ent.Value, error)

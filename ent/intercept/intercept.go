@@ -9,6 +9,7 @@ import (
 	"staffroom/ent"
 	"staffroom/ent/auditevent"
 	"staffroom/ent/delivery"
+	"staffroom/ent/emailchange"
 	"staffroom/ent/emailverification"
 	"staffroom/ent/group"
 	"staffroom/ent/invitation"
@@ -137,6 +138,33 @@ func (f TraverseDelivery) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.DeliveryQuery", q)
+}
+
+// The EmailChangeFunc type is an adapter to allow the use of ordinary function as a Querier.
+type EmailChangeFunc func(context.Context, *ent.EmailChangeQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f EmailChangeFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.EmailChangeQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.EmailChangeQuery", q)
+}
+
+// The TraverseEmailChange type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseEmailChange func(context.Context, *ent.EmailChangeQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseEmailChange) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseEmailChange) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.EmailChangeQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.EmailChangeQuery", q)
 }
 
 // The EmailVerificationFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -551,6 +579,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.AuditEventQuery, predicate.AuditEvent, auditevent.OrderOption]{typ: ent.TypeAuditEvent, tq: q}, nil
 	case *ent.DeliveryQuery:
 		return &query[*ent.DeliveryQuery, predicate.Delivery, delivery.OrderOption]{typ: ent.TypeDelivery, tq: q}, nil
+	case *ent.EmailChangeQuery:
+		return &query[*ent.EmailChangeQuery, predicate.EmailChange, emailchange.OrderOption]{typ: ent.TypeEmailChange, tq: q}, nil
 	case *ent.EmailVerificationQuery:
 		return &query[*ent.EmailVerificationQuery, predicate.EmailVerification, emailverification.OrderOption]{typ: ent.TypeEmailVerification, tq: q}, nil
 	case *ent.GroupQuery:

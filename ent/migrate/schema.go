@@ -113,6 +113,30 @@ var (
 			},
 		},
 	}
+	// EmailChangesColumns holds the columns for the "email_changes" table.
+	EmailChangesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "user_id", Type: field.TypeString},
+		{Name: "new_email", Type: field.TypeString, Size: 254},
+		{Name: "token_hash", Type: field.TypeBytes, Unique: true},
+		{Name: "requested_by", Type: field.TypeString, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "used_at", Type: field.TypeTime, Nullable: true},
+	}
+	// EmailChangesTable holds the schema information for the "email_changes" table.
+	EmailChangesTable = &schema.Table{
+		Name:       "email_changes",
+		Columns:    EmailChangesColumns,
+		PrimaryKey: []*schema.Column{EmailChangesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "emailchange_user_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{EmailChangesColumns[1], EmailChangesColumns[5]},
+			},
+		},
+	}
 	// EmailVerificationsColumns holds the columns for the "email_verifications" table.
 	EmailVerificationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -486,6 +510,7 @@ var (
 		{Name: "invitation_text", Type: field.TypeString, Size: 2147483647, Default: ""},
 		{Name: "invitation_html", Type: field.TypeString, Size: 2147483647, Default: ""},
 		{Name: "lock_version", Type: field.TypeInt, Default: 0},
+		{Name: "required_member_fields", Type: field.TypeJSON, Nullable: true},
 	}
 	// OrganizationsTable holds the schema information for the "organizations" table.
 	OrganizationsTable = &schema.Table{
@@ -670,6 +695,7 @@ var (
 		{Name: "failed_logins", Type: field.TypeInt, Default: 0},
 		{Name: "locked_at", Type: field.TypeTime, Nullable: true},
 		{Name: "password_changed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "password_temporary", Type: field.TypeBool, Default: false},
 		{Name: "email_verified_at", Type: field.TypeTime, Nullable: true},
 		{Name: "email_unverified_legacy", Type: field.TypeBool, Default: false},
 	}
@@ -808,6 +834,7 @@ var (
 	Tables = []*schema.Table{
 		AuditEventsTable,
 		DeliveriesTable,
+		EmailChangesTable,
 		EmailVerificationsTable,
 		GroupsTable,
 		InvitationsTable,

@@ -47,6 +47,8 @@ const (
 	FieldInvitationHTML = "invitation_html"
 	// FieldLockVersion holds the string denoting the lock_version field in the database.
 	FieldLockVersion = "lock_version"
+	// FieldRequiredMemberFields holds the string denoting the required_member_fields field in the database.
+	FieldRequiredMemberFields = "required_member_fields"
 	// Table holds the table name of the organization in the database.
 	Table = "organizations"
 )
@@ -70,6 +72,7 @@ var Columns = []string{
 	FieldInvitationText,
 	FieldInvitationHTML,
 	FieldLockVersion,
+	FieldRequiredMemberFields,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).

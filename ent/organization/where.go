@@ -1090,6 +1090,16 @@ func LockVersionLTE(v int) predicate.Organization {
 	return predicate.Organization(sql.FieldLTE(FieldLockVersion, v))
 }
 
+// RequiredMemberFieldsIsNil applies the IsNil predicate on the "required_member_fields" field.
+func RequiredMemberFieldsIsNil() predicate.Organization {
+	return predicate.Organization(sql.FieldIsNull(FieldRequiredMemberFields))
+}
+
+// RequiredMemberFieldsNotNil applies the NotNil predicate on the "required_member_fields" field.
+func RequiredMemberFieldsNotNil() predicate.Organization {
+	return predicate.Organization(sql.FieldNotNull(FieldRequiredMemberFields))
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Organization) predicate.Organization {
 	return predicate.Organization(sql.AndPredicates(predicates...))

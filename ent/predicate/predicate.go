@@ -12,6 +12,9 @@ type AuditEvent func(*sql.Selector)
 // Delivery is the predicate function for delivery builders.
 type Delivery func(*sql.Selector)
 
+// EmailChange is the predicate function for emailchange builders.
+type EmailChange func(*sql.Selector)
+
 // EmailVerification is the predicate function for emailverification builders.
 type EmailVerification func(*sql.Selector)
 

@@ -159,6 +159,30 @@ func (f DeliveryMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.DeliveryMutation", m)
 }
 
+// The EmailChangeQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type EmailChangeQueryRuleFunc func(context.Context, *ent.EmailChangeQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f EmailChangeQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.EmailChangeQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.EmailChangeQuery", q)
+}
+
+// The EmailChangeMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type EmailChangeMutationRuleFunc func(context.Context, *ent.EmailChangeMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f EmailChangeMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.EmailChangeMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.EmailChangeMutation", m)
+}
+
 // The EmailVerificationQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type EmailVerificationQueryRuleFunc func(context.Context, *ent.EmailVerificationQuery) error
@@ -558,6 +582,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.DeliveryQuery:
 		return q.Filter(), nil
+	case *ent.EmailChangeQuery:
+		return q.Filter(), nil
 	case *ent.EmailVerificationQuery:
 		return q.Filter(), nil
 	case *ent.GroupQuery:
@@ -598,6 +624,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.AuditEventMutation:
 		return m.Filter(), nil
 	case *ent.DeliveryMutation:
+		return m.Filter(), nil
+	case *ent.EmailChangeMutation:
 		return m.Filter(), nil
 	case *ent.EmailVerificationMutation:
 		return m.Filter(), nil

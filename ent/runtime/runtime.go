@@ -6,6 +6,7 @@ import (
 	"context"
 	"staffroom/ent/auditevent"
 	"staffroom/ent/delivery"
+	"staffroom/ent/emailchange"
 	"staffroom/ent/emailverification"
 	"staffroom/ent/group"
 	"staffroom/ent/invitation"
@@ -138,6 +139,42 @@ func init() {
 	deliveryDescID := deliveryMixinFields0[0].Descriptor()
 	// delivery.DefaultID holds the default value on creation for the id field.
 	delivery.DefaultID = deliveryDescID.Default.(func() pulid.ID)
+	emailchangeMixin := schema.EmailChange{}.Mixin()
+	emailchange.Policy = privacy.NewPolicies(schema.EmailChange{})
+	emailchange.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := emailchange.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	emailchangeMixinFields0 := emailchangeMixin[0].Fields()
+	_ = emailchangeMixinFields0
+	emailchangeFields := schema.EmailChange{}.Fields()
+	_ = emailchangeFields
+	// emailchangeDescNewEmail is the schema descriptor for new_email field.
+	emailchangeDescNewEmail := emailchangeFields[1].Descriptor()
+	// emailchange.NewEmailValidator is a validator for the "new_email" field. It is called by the builders before save.
+	emailchange.NewEmailValidator = func() func(string) error {
+		validators := emailchangeDescNewEmail.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(new_email string) error {
+			for _, fn := range fns {
+				if err := fn(new_email); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// emailchangeDescID is the schema descriptor for id field.
+	emailchangeDescID := emailchangeMixinFields0[0].Descriptor()
+	// emailchange.DefaultID holds the default value on creation for the id field.
+	emailchange.DefaultID = emailchangeDescID.Default.(func() pulid.ID)
 	emailverificationMixin := schema.EmailVerification{}.Mixin()
 	emailverification.Policy = privacy.NewPolicies(schema.EmailVerification{})
 	emailverification.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1026,8 +1063,12 @@ func init() {
 	user.DefaultFailedLogins = userDescFailedLogins.Default.(int)
 	// user.FailedLoginsValidator is a validator for the "failed_logins" field. It is called by the builders before save.
 	user.FailedLoginsValidator = userDescFailedLogins.Validators[0].(func(int) error)
+	// userDescPasswordTemporary is the schema descriptor for password_temporary field.
+	userDescPasswordTemporary := userFields[8].Descriptor()
+	// user.DefaultPasswordTemporary holds the default value on creation for the password_temporary field.
+	user.DefaultPasswordTemporary = userDescPasswordTemporary.Default.(bool)
 	// userDescEmailUnverifiedLegacy is the schema descriptor for email_unverified_legacy field.
-	userDescEmailUnverifiedLegacy := userFields[9].Descriptor()
+	userDescEmailUnverifiedLegacy := userFields[10].Descriptor()
 	// user.DefaultEmailUnverifiedLegacy holds the default value on creation for the email_unverified_legacy field.
 	user.DefaultEmailUnverifiedLegacy = userDescEmailUnverifiedLegacy.Default.(bool)
 	// userDescID is the schema descriptor for id field.

@@ -44,6 +44,9 @@ func (Organization) Fields() []ent.Field {
 		// Incremented by every write that must serialize on the organization (the
 		// last-owner rule): updating the row is a portable lock on both databases.
 		field.Int("lock_version").Default(0).Annotations(hidden),
+		// Member fields every member must have (PHONE, LAST_NAME), checked at
+		// invitation, acceptance, import and edit.
+		field.Strings("required_member_fields").Optional().Annotations(hidden),
 	}
 }
 

@@ -43,6 +43,10 @@ func (User) Fields() []ent.Field {
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Time("password_changed_at").Optional().Nillable().
 			Annotations(entgql.Skip(entgql.SkipAll)),
+		// Set when an administrator chose the password: the person must choose
+		// their own at the next log-in before doing anything else.
+		field.Bool("password_temporary").Default(false).
+			Annotations(entgql.Skip(entgql.SkipAll)),
 		// Set when someone proved they read the address: a sign-up verification
 		// link, a password reset link or an emailed invitation. Until then the
 		// login works only in organizations that invited it.

@@ -36,6 +36,8 @@ const (
 	FieldLockedAt = "locked_at"
 	// FieldPasswordChangedAt holds the string denoting the password_changed_at field in the database.
 	FieldPasswordChangedAt = "password_changed_at"
+	// FieldPasswordTemporary holds the string denoting the password_temporary field in the database.
+	FieldPasswordTemporary = "password_temporary"
 	// FieldEmailVerifiedAt holds the string denoting the email_verified_at field in the database.
 	FieldEmailVerifiedAt = "email_verified_at"
 	// FieldEmailUnverifiedLegacy holds the string denoting the email_unverified_legacy field in the database.
@@ -75,6 +77,7 @@ var Columns = []string{
 	FieldFailedLogins,
 	FieldLockedAt,
 	FieldPasswordChangedAt,
+	FieldPasswordTemporary,
 	FieldEmailVerifiedAt,
 	FieldEmailUnverifiedLegacy,
 }
@@ -115,6 +118,8 @@ var (
 	DefaultFailedLogins int
 	// FailedLoginsValidator is a validator for the "failed_logins" field. It is called by the builders before save.
 	FailedLoginsValidator func(int) error
+	// DefaultPasswordTemporary holds the default value on creation for the "password_temporary" field.
+	DefaultPasswordTemporary bool
 	// DefaultEmailUnverifiedLegacy holds the default value on creation for the "email_unverified_legacy" field.
 	DefaultEmailUnverifiedLegacy bool
 	// DefaultID holds the default value on creation for the "id" field.
@@ -177,6 +182,11 @@ func ByLockedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByPasswordChangedAt orders the results by the password_changed_at field.
 func ByPasswordChangedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPasswordChangedAt, opts...).ToFunc()
+}
+
+// ByPasswordTemporary orders the results by the password_temporary field.
+func ByPasswordTemporary(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPasswordTemporary, opts...).ToFunc()
 }
 
 // ByEmailVerifiedAt orders the results by the email_verified_at field.

@@ -106,6 +106,11 @@ func PasswordChangedAt(v time.Time) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldPasswordChangedAt, v))
 }
 
+// PasswordTemporary applies equality check predicate on the "password_temporary" field. It's identical to PasswordTemporaryEQ.
+func PasswordTemporary(v bool) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldPasswordTemporary, v))
+}
+
 // EmailVerifiedAt applies equality check predicate on the "email_verified_at" field. It's identical to EmailVerifiedAtEQ.
 func EmailVerifiedAt(v time.Time) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldEmailVerifiedAt, v))
@@ -679,6 +684,16 @@ func PasswordChangedAtIsNil() predicate.User {
 // PasswordChangedAtNotNil applies the NotNil predicate on the "password_changed_at" field.
 func PasswordChangedAtNotNil() predicate.User {
 	return predicate.User(sql.FieldNotNull(FieldPasswordChangedAt))
+}
+
+// PasswordTemporaryEQ applies the EQ predicate on the "password_temporary" field.
+func PasswordTemporaryEQ(v bool) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldPasswordTemporary, v))
+}
+
+// PasswordTemporaryNEQ applies the NEQ predicate on the "password_temporary" field.
+func PasswordTemporaryNEQ(v bool) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldPasswordTemporary, v))
 }
 
 // EmailVerifiedAtEQ applies the EQ predicate on the "email_verified_at" field.

@@ -33,6 +33,10 @@ type Viewer struct {
 
 	// Preview is set when the viewer previews a role (see Preview).
 	Preview *Preview
+
+	// PasswordChangeRequired is set while the login's password is one an
+	// administrator chose: the session may only change it (or log out).
+	PasswordChangeRequired bool
 }
 
 // Preview marks a viewer that previews a role: it has exactly the role's

@@ -10,6 +10,7 @@ import (
 	"staffroom/ent/schema/pulid"
 	"staffroom/internal/access"
 	"staffroom/internal/errcode"
+	"staffroom/internal/organization"
 	"staffroom/internal/store"
 
 	entsql "entgo.io/ent/dialect/sql"
@@ -21,8 +22,12 @@ type ProfileInput struct {
 }
 
 // UpdateProfile changes the viewer's own name and phone. Email and password have
-// their own flows; nobody else can change them.
+// their own flows. A field that an organization of the viewer requires cannot
+// be emptied (BAD_USER_INPUT naming it).
 func (s *Service) UpdateProfile(ctx context.Context, v *access.Viewer, in ProfileInput) (*ent.User, error) {
+	if err := s.keepRequired(ctx, v.UserID, in); err != nil {
+		return nil, err
+	}
 	u := store.Client(ctx, s.client).User.UpdateOneID(v.UserID)
 	if in.FirstName != nil {
 		name := strings.TrimSpace(*in.FirstName)
@@ -59,4 +64,30 @@ func (s *Service) Memberships(ctx context.Context, userID pulid.ID) ([]*ent.Memb
 		WithOrganization().WithRole().
 		Order(membership.ByLastUsedAt(entsql.OrderDesc(), entsql.OrderNullsLast()), ent.Desc(membership.FieldJoinedAt)).
 		All(sys)
+}
+
+// keepRequired refuses a profile change that empties a field one of the
+// user's organizations requires.
+func (s *Service) keepRequired(ctx context.Context, userID pulid.ID, in ProfileInput) error {
+	if (in.Phone == nil || strings.TrimSpace(*in.Phone) != "") && (in.LastName == nil || strings.TrimSpace(*in.LastName) != "") {
+		return nil
+	}
+	sys := access.SystemContext(ctx, "required member fields")
+	c := store.Client(ctx, s.client)
+	required, err := organization.RequiredForLogin(sys, c, userID)
+	if err != nil || len(required) == 0 {
+		return err
+	}
+	u, err := c.User.Get(sys, userID)
+	if err != nil {
+		return fmt.Errorf("auth: update profile: %w", err)
+	}
+	p := organization.Person{LastName: u.LastName, Phone: u.Phone}
+	if in.Phone != nil {
+		p.Phone = *in.Phone
+	}
+	if in.LastName != nil {
+		p.LastName = *in.LastName
+	}
+	return organization.CheckRequired(required, p)
 }

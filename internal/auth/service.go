@@ -87,6 +87,9 @@ type Session struct {
 	RefreshToken         string
 	AccessTokenExpiresAt time.Time
 	Viewer               *access.Viewer
+	// PasswordChangeRequired: an administrator set the password, and the
+	// session may only change it (see CheckPasswordChosen).
+	PasswordChangeRequired bool
 }
 
 var errInvalidCredentials = errcode.New(errcode.InvalidCredentials, "the email or password is incorrect")
@@ -318,7 +321,8 @@ func (s *Service) issue(ctx context.Context, userID, org, sessionID pulid.ID, re
 	if err != nil {
 		return nil, err
 	}
-	return &Session{AccessToken: token, RefreshToken: refresh, AccessTokenExpiresAt: exp, Viewer: v}, nil
+	return &Session{AccessToken: token, RefreshToken: refresh, AccessTokenExpiresAt: exp, Viewer: v,
+		PasswordChangeRequired: v.PasswordChangeRequired}, nil
 }
 
 // Refresh exchanges a refresh token for a new pair. Each token is used once: a
@@ -431,7 +435,7 @@ func (s *Service) setPassword(ctx context.Context, userID pulid.ID, password str
 
 func (s *Service) storePassword(ctx context.Context, c *ent.Client, userID pulid.ID, hash string, keep pulid.ID) error {
 	err := c.User.UpdateOneID(userID).
-		SetPasswordHash(hash).SetPasswordChangedAt(s.now()).
+		SetPasswordHash(hash).SetPasswordChangedAt(s.now()).SetPasswordTemporary(false).
 		SetFailedLogins(0).ClearLockedAt().Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("auth: set password: %w", err)

@@ -265,7 +265,7 @@ func (s *Service) ProveAddress(ctx context.Context, tx *ent.Client, userID pulid
 	}
 	if p.hash != "" {
 		up := tx.User.UpdateOneID(userID).SetPasswordHash(p.hash).SetPasswordChangedAt(now).
-			SetFailedLogins(0).ClearLockedAt()
+			SetPasswordTemporary(false).SetFailedLogins(0).ClearLockedAt()
 		if p.FirstName != "" {
 			up.SetFirstName(p.FirstName).SetLastName(p.LastName)
 			if p.Phone != "" {

@@ -32,7 +32,7 @@ func (s *Service) LoadViewer(ctx context.Context, userID, org, sessionID pulid.I
 	u, sess := entsql.Table(user.Table).As("u"), entsql.Table(session.Table).As("s")
 	m, r := entsql.Table(membership.Table).As("m"), entsql.Table(role.Table).As("r")
 	q := b.Select(
-		sess.C(session.FieldRevokedAt), u.C(user.FieldEmailVerifiedAt), m.C(membership.FieldUnverifiedJoin),
+		sess.C(session.FieldRevokedAt), u.C(user.FieldEmailVerifiedAt), m.C(membership.FieldUnverifiedJoin), u.C(user.FieldPasswordTemporary),
 		m.C(membership.FieldID), m.C(membership.FieldStatus), m.C(membership.FieldRemovedAt),
 		m.C(membership.FieldGrants), m.C(membership.FieldRevokes), m.C(membership.FieldGroupScope),
 		r.C(role.FieldID), r.C(role.FieldKey), r.C(role.FieldPermissions), r.C(role.FieldManages), r.C(role.FieldGroupScopes),
@@ -58,12 +58,12 @@ func (s *Service) LoadViewer(ctx context.Context, userID, org, sessionID pulid.I
 	}
 	var (
 		revokedAt, removedAt, verifiedAt              sql.NullTime
-		unverifiedJoin                                sql.NullBool
+		unverifiedJoin, temporary                     sql.NullBool
 		memID, status, grants, revokes, scope         sql.NullString
 		roleID, roleKey, rolePermissions, roleManages sql.NullString
 		roleGroupScopes                               sql.NullString
 	)
-	if err := rows.Scan(&revokedAt, &verifiedAt, &unverifiedJoin, &memID, &status, &removedAt, &grants, &revokes, &scope,
+	if err := rows.Scan(&revokedAt, &verifiedAt, &unverifiedJoin, &temporary, &memID, &status, &removedAt, &grants, &revokes, &scope,
 		&roleID, &roleKey, &rolePermissions, &roleManages, &roleGroupScopes); err != nil {
 		return nil, fmt.Errorf("auth: load viewer: %w", err)
 	}
@@ -74,9 +74,11 @@ func (s *Service) LoadViewer(ctx context.Context, userID, org, sessionID pulid.I
 	// is proved, for its owner's review.
 	underReview := verifiedAt.Valid && unverifiedJoin.Bool
 	if !memID.Valid || status.String != string(membership.StatusACTIVE) || removedAt.Valid || !roleID.Valid || underReview {
-		return access.NewViewer(userID, sessionID, nil), nil
+		v := access.NewViewer(userID, sessionID, nil)
+		v.PasswordChangeRequired = temporary.Bool
+		return v, nil
 	}
-	return access.NewViewer(userID, sessionID, &access.Membership{
+	v := access.NewViewer(userID, sessionID, &access.Membership{
 		OrgID:           org,
 		MembershipID:    pulid.ID(memID.String),
 		RoleID:          pulid.ID(roleID.String),
@@ -87,7 +89,9 @@ func (s *Service) LoadViewer(ctx context.Context, userID, org, sessionID pulid.I
 		Revokes:         jsonStrings(revokes),
 		Manages:         jsonStrings(roleManages),
 		GroupScopes:     jsonMap(roleGroupScopes),
-	}), nil
+	})
+	v.PasswordChangeRequired = temporary.Bool
+	return v, nil
 }
 
 func jsonStrings(s sql.NullString) []string {

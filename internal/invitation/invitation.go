@@ -116,6 +116,9 @@ func (s *Service) invite(ctx context.Context, tx *ent.Client, in Input) (*Sent, 
 	if err := v.CheckGive("grants", in.Grants); err != nil {
 		return nil, err
 	}
+	if err := checkInvitee(ctx, tx, v.OrgID, in); err != nil {
+		return nil, err
+	}
 	if err := groupsVisible(ctx, tx, in.GroupIDs); err != nil {
 		return nil, err
 	}
@@ -415,6 +418,9 @@ func (s *Service) Accept(ctx context.Context, in AcceptInput) (*auth.Session, er
 		}
 		u, err := s.accepter(ctx, tx, inv, emailed, v, proven, takeover, in)
 		if err != nil {
+			return err
+		}
+		if err := completeAccepter(ctx, tx, inv, u, in); err != nil {
 			return err
 		}
 		m, err := s.join(ctx, tx, inv, u, !emailed && u.EmailVerifiedAt == nil)

@@ -15,6 +15,8 @@ import (
 // UpdateInput changes an organization's settings; nil fields stay as they are.
 type UpdateInput struct {
 	Name, Timezone, Phone, InstructorMessage *string
+	// RequiredMemberFields replaces the required member fields when not nil.
+	RequiredMemberFields []string
 }
 
 // Update changes the active organization's settings and records the change.
@@ -53,6 +55,14 @@ func Update(ctx context.Context, client *ent.Client, in UpdateInput) (*ent.Organ
 			}
 			upd.SetInstructorMessage(*in.InstructorMessage)
 			data["instructorMessage"] = audit.Change(org.InstructorMessage, *in.InstructorMessage)
+		}
+		if in.RequiredMemberFields != nil {
+			fields, err := checkMemberFields(in.RequiredMemberFields)
+			if err != nil {
+				return err
+			}
+			upd.SetRequiredMemberFields(fields)
+			data["requiredMemberFields"] = audit.Change(org.RequiredMemberFields, fields)
 		}
 		if out, err = upd.Save(ctx); err != nil {
 			return err

@@ -148,6 +148,8 @@ type UpdateInput struct {
 	GroupScope *membership.GroupScope
 	Username   *string
 	Title      *string
+	// Contact changes the member's login: only a managed account's.
+	Contact Contact
 }
 
 // Update changes a member under the rules of ACCESS.md.
@@ -180,6 +182,11 @@ func Update(ctx context.Context, client *ent.Client, id pulid.ID, in UpdateInput
 		}
 		upd := tx.Membership.UpdateOne(m)
 		data := map[string]any{}
+		if !in.Contact.empty() {
+			if err := editContact(ctx, tx, v, m, in.Contact, data); err != nil {
+				return err
+			}
+		}
 		if in.Grants != nil {
 			if err := v.CheckGive("grants", in.Grants); err != nil {
 				return err
@@ -507,6 +514,8 @@ type Review struct {
 	// Unverified are members whose login's address nobody proved: whoever
 	// proves it later takes the login over.
 	Unverified []*ent.Membership
+	// MissingRequired are members without a field the organization requires.
+	MissingRequired []*ent.Membership
 }
 
 // elevatedPermissions are the ones an access review looks for.
@@ -520,6 +529,10 @@ func AccessReview(ctx context.Context, client *ent.Client, now time.Time) (*Revi
 	members, err := client.Membership.Query().
 		Where(membership.RemovedAtIsNil()).WithRole().WithUser().
 		Order(ent.Asc(membership.FieldID)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	lacks, err := lacksRequired(ctx, client)
 	if err != nil {
 		return nil, err
 	}
@@ -537,6 +550,9 @@ func AccessReview(ctx context.Context, client *ent.Client, now time.Time) (*Revi
 		}
 		if m.Edges.User.EmailVerifiedAt == nil {
 			r.Unverified = append(r.Unverified, m)
+		}
+		if lacks(m.Edges.User) {
+			r.MissingRequired = append(r.MissingRequired, m)
 		}
 	}
 	r.StaleInvitations, err = client.Invitation.Query().Where(

@@ -44,6 +44,8 @@ const (
 	PhoneVerificationPrefix = "phv_"
 	// MessagingSettingPrefix names an organization's messaging settings.
 	MessagingSettingPrefix = "mst_"
+	// EmailChangePrefix names the links that confirm a login's new address.
+	EmailChangePrefix = "ecg_"
 )
 
 // tables maps a prefix to the table of its entity; node(id:) resolves types from it.
@@ -65,6 +67,7 @@ var tables = map[string]string{
 	MessageTemplatePrefix:   "message_templates",
 	PhoneVerificationPrefix: "phone_verifications",
 	MessagingSettingPrefix:  "messaging_settings",
+	EmailChangePrefix:       "email_changes",
 }
 
 const prefixLen = 4
