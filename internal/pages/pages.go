@@ -1,8 +1,9 @@
 // Package pages serves the small, server-rendered pages behind the links that
 // Staffroom emails — accept an invitation, choose a new password, confirm an
-// email address — for installations without a front end of their own. They call
-// the same domain functions as the GraphQL mutations, work without JavaScript,
-// refuse cross-origin form posts and carry a strict content-security policy.
+// email address or a new one — for installations without a front end of their
+// own. They call the same domain functions as the GraphQL mutations, work
+// without JavaScript, refuse cross-origin form posts and carry a strict
+// content-security policy.
 package pages
 
 import (
@@ -26,7 +27,7 @@ var templateFiles embed.FS
 var styleSheet []byte
 
 // Paths are the paths the pages answer, as the emailed links name them.
-var Paths = []string{"/invitation", "/reset-password", "/verify-email", "/pages/style.css"}
+var Paths = []string{"/invitation", "/reset-password", "/verify-email", "/confirm-email", "/pages/style.css"}
 
 // maxFormBytes bounds a posted form: a token, a password and a few names.
 const maxFormBytes = 16 << 10
@@ -54,6 +55,9 @@ func Handler(d Deps) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /invitation", p.showInvitation)
 	mux.HandleFunc("POST /invitation", p.acceptInvitation)
+	showConfirm, postConfirm := p.confirmEmail(parse("confirm.html"))
+	mux.HandleFunc("GET /confirm-email", showConfirm)
+	mux.HandleFunc("POST /confirm-email", postConfirm)
 	for path, pp := range p.passwordPages() {
 		mux.HandleFunc("GET "+path, pp.show(p))
 		mux.HandleFunc("POST "+path, pp.post(p))
