@@ -12,6 +12,7 @@ import (
 	"staffroom/ent/migrate"
 	"staffroom/ent/schema/pulid"
 
+	"staffroom/ent/apikey"
 	"staffroom/ent/auditevent"
 	"staffroom/ent/delivery"
 	"staffroom/ent/emailchange"
@@ -23,6 +24,7 @@ import (
 	"staffroom/ent/message"
 	"staffroom/ent/messagetemplate"
 	"staffroom/ent/messagingsetting"
+	"staffroom/ent/modulepermission"
 	"staffroom/ent/organization"
 	"staffroom/ent/outboxemail"
 	"staffroom/ent/passwordreset"
@@ -44,6 +46,8 @@ type Client struct {
 	config
 	// Schema is the client for creating, migrating and dropping schema.
 	Schema *migrate.Schema
+	// APIKey is the client for interacting with the APIKey builders.
+	APIKey *APIKeyClient
 	// AuditEvent is the client for interacting with the AuditEvent builders.
 	AuditEvent *AuditEventClient
 	// Delivery is the client for interacting with the Delivery builders.
@@ -66,6 +70,8 @@ type Client struct {
 	MessageTemplate *MessageTemplateClient
 	// MessagingSetting is the client for interacting with the MessagingSetting builders.
 	MessagingSetting *MessagingSettingClient
+	// ModulePermission is the client for interacting with the ModulePermission builders.
+	ModulePermission *ModulePermissionClient
 	// Organization is the client for interacting with the Organization builders.
 	Organization *OrganizationClient
 	// OutboxEmail is the client for interacting with the OutboxEmail builders.
@@ -91,6 +97,7 @@ func NewClient(opts ...Option) *Client {
 
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
+	c.APIKey = NewAPIKeyClient(c.config)
 	c.AuditEvent = NewAuditEventClient(c.config)
 	c.Delivery = NewDeliveryClient(c.config)
 	c.EmailChange = NewEmailChangeClient(c.config)
@@ -102,6 +109,7 @@ func (c *Client) init() {
 	c.Message = NewMessageClient(c.config)
 	c.MessageTemplate = NewMessageTemplateClient(c.config)
 	c.MessagingSetting = NewMessagingSettingClient(c.config)
+	c.ModulePermission = NewModulePermissionClient(c.config)
 	c.Organization = NewOrganizationClient(c.config)
 	c.OutboxEmail = NewOutboxEmailClient(c.config)
 	c.PasswordReset = NewPasswordResetClient(c.config)
@@ -201,6 +209,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	return &Tx{
 		ctx:               ctx,
 		config:            cfg,
+		APIKey:            NewAPIKeyClient(cfg),
 		AuditEvent:        NewAuditEventClient(cfg),
 		Delivery:          NewDeliveryClient(cfg),
 		EmailChange:       NewEmailChangeClient(cfg),
@@ -212,6 +221,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Message:           NewMessageClient(cfg),
 		MessageTemplate:   NewMessageTemplateClient(cfg),
 		MessagingSetting:  NewMessagingSettingClient(cfg),
+		ModulePermission:  NewModulePermissionClient(cfg),
 		Organization:      NewOrganizationClient(cfg),
 		OutboxEmail:       NewOutboxEmailClient(cfg),
 		PasswordReset:     NewPasswordResetClient(cfg),
@@ -238,6 +248,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	return &Tx{
 		ctx:               ctx,
 		config:            cfg,
+		APIKey:            NewAPIKeyClient(cfg),
 		AuditEvent:        NewAuditEventClient(cfg),
 		Delivery:          NewDeliveryClient(cfg),
 		EmailChange:       NewEmailChangeClient(cfg),
@@ -249,6 +260,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Message:           NewMessageClient(cfg),
 		MessageTemplate:   NewMessageTemplateClient(cfg),
 		MessagingSetting:  NewMessagingSettingClient(cfg),
+		ModulePermission:  NewModulePermissionClient(cfg),
 		Organization:      NewOrganizationClient(cfg),
 		OutboxEmail:       NewOutboxEmailClient(cfg),
 		PasswordReset:     NewPasswordResetClient(cfg),
@@ -262,7 +274,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 // Debug returns a new debug-client. It's used to get verbose logging on specific operations.
 //
 //	client.Debug().
-//		AuditEvent.
+//		APIKey.
 //		Query().
 //		Count(ctx)
 func (c *Client) Debug() *Client {
@@ -285,10 +297,10 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.AuditEvent, c.Delivery, c.EmailChange, c.EmailVerification, c.Group,
+		c.APIKey, c.AuditEvent, c.Delivery, c.EmailChange, c.EmailVerification, c.Group,
 		c.Invitation, c.Invoice, c.Membership, c.Message, c.MessageTemplate,
-		c.MessagingSetting, c.Organization, c.OutboxEmail, c.PasswordReset,
-		c.PhoneVerification, c.Role, c.Session, c.User,
+		c.MessagingSetting, c.ModulePermission, c.Organization, c.OutboxEmail,
+		c.PasswordReset, c.PhoneVerification, c.Role, c.Session, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -298,10 +310,10 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.AuditEvent, c.Delivery, c.EmailChange, c.EmailVerification, c.Group,
+		c.APIKey, c.AuditEvent, c.Delivery, c.EmailChange, c.EmailVerification, c.Group,
 		c.Invitation, c.Invoice, c.Membership, c.Message, c.MessageTemplate,
-		c.MessagingSetting, c.Organization, c.OutboxEmail, c.PasswordReset,
-		c.PhoneVerification, c.Role, c.Session, c.User,
+		c.MessagingSetting, c.ModulePermission, c.Organization, c.OutboxEmail,
+		c.PasswordReset, c.PhoneVerification, c.Role, c.Session, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -310,6 +322,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 // Mutate implements the ent.Mutator interface.
 func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
+	case *APIKeyMutation:
+		return c.APIKey.mutate(ctx, m)
 	case *AuditEventMutation:
 		return c.AuditEvent.mutate(ctx, m)
 	case *DeliveryMutation:
@@ -332,6 +346,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.MessageTemplate.mutate(ctx, m)
 	case *MessagingSettingMutation:
 		return c.MessagingSetting.mutate(ctx, m)
+	case *ModulePermissionMutation:
+		return c.ModulePermission.mutate(ctx, m)
 	case *OrganizationMutation:
 		return c.Organization.mutate(ctx, m)
 	case *OutboxEmailMutation:
@@ -348,6 +364,156 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.User.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
+	}
+}
+
+// APIKeyClient is a client for the APIKey schema.
+type APIKeyClient struct {
+	config
+}
+
+// NewAPIKeyClient returns a client for the APIKey from the given config.
+func NewAPIKeyClient(c config) *APIKeyClient {
+	return &APIKeyClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `apikey.Hooks(f(g(h())))`.
+func (c *APIKeyClient) Use(hooks ...Hook) {
+	c.hooks.APIKey = append(c.hooks.APIKey, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `apikey.Intercept(f(g(h())))`.
+func (c *APIKeyClient) Intercept(interceptors ...Interceptor) {
+	c.inters.APIKey = append(c.inters.APIKey, interceptors...)
+}
+
+// Create returns a builder for creating a APIKey entity.
+func (c *APIKeyClient) Create() *APIKeyCreate {
+	mutation := newAPIKeyMutation(c.config, OpCreate)
+	return &APIKeyCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of APIKey entities.
+func (c *APIKeyClient) CreateBulk(builders ...*APIKeyCreate) *APIKeyCreateBulk {
+	return &APIKeyCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *APIKeyClient) MapCreateBulk(slice any, setFunc func(*APIKeyCreate, int)) *APIKeyCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &APIKeyCreateBulk{err: fmt.Errorf("calling to APIKeyClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*APIKeyCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &APIKeyCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for APIKey.
+func (c *APIKeyClient) Update() *APIKeyUpdate {
+	mutation := newAPIKeyMutation(c.config, OpUpdate)
+	return &APIKeyUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *APIKeyClient) UpdateOne(_m *APIKey) *APIKeyUpdateOne {
+	mutation := newAPIKeyMutation(c.config, OpUpdateOne, withAPIKey(_m))
+	return &APIKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *APIKeyClient) UpdateOneID(id pulid.ID) *APIKeyUpdateOne {
+	mutation := newAPIKeyMutation(c.config, OpUpdateOne, withAPIKeyID(id))
+	return &APIKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for APIKey.
+func (c *APIKeyClient) Delete() *APIKeyDelete {
+	mutation := newAPIKeyMutation(c.config, OpDelete)
+	return &APIKeyDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *APIKeyClient) DeleteOne(_m *APIKey) *APIKeyDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *APIKeyClient) DeleteOneID(id pulid.ID) *APIKeyDeleteOne {
+	builder := c.Delete().Where(apikey.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &APIKeyDeleteOne{builder}
+}
+
+// Query returns a query builder for APIKey.
+func (c *APIKeyClient) Query() *APIKeyQuery {
+	return &APIKeyQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAPIKey},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a APIKey entity by its id.
+func (c *APIKeyClient) Get(ctx context.Context, id pulid.ID) (*APIKey, error) {
+	return c.Query().Where(apikey.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *APIKeyClient) GetX(ctx context.Context, id pulid.ID) *APIKey {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryOrganization queries the organization edge of a APIKey.
+func (c *APIKeyClient) QueryOrganization(_m *APIKey) *OrganizationQuery {
+	query := (&OrganizationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(apikey.Table, apikey.FieldID, id),
+			sqlgraph.To(organization.Table, organization.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, apikey.OrganizationTable, apikey.OrganizationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *APIKeyClient) Hooks() []Hook {
+	hooks := c.hooks.APIKey
+	return append(hooks[:len(hooks):len(hooks)], apikey.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *APIKeyClient) Interceptors() []Interceptor {
+	return c.inters.APIKey
+}
+
+func (c *APIKeyClient) mutate(ctx context.Context, m *APIKeyMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&APIKeyCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&APIKeyUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&APIKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&APIKeyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown APIKey mutation op: %q", m.Op())
 	}
 }
 
@@ -2289,6 +2455,156 @@ func (c *MessagingSettingClient) mutate(ctx context.Context, m *MessagingSetting
 	}
 }
 
+// ModulePermissionClient is a client for the ModulePermission schema.
+type ModulePermissionClient struct {
+	config
+}
+
+// NewModulePermissionClient returns a client for the ModulePermission from the given config.
+func NewModulePermissionClient(c config) *ModulePermissionClient {
+	return &ModulePermissionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `modulepermission.Hooks(f(g(h())))`.
+func (c *ModulePermissionClient) Use(hooks ...Hook) {
+	c.hooks.ModulePermission = append(c.hooks.ModulePermission, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `modulepermission.Intercept(f(g(h())))`.
+func (c *ModulePermissionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ModulePermission = append(c.inters.ModulePermission, interceptors...)
+}
+
+// Create returns a builder for creating a ModulePermission entity.
+func (c *ModulePermissionClient) Create() *ModulePermissionCreate {
+	mutation := newModulePermissionMutation(c.config, OpCreate)
+	return &ModulePermissionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ModulePermission entities.
+func (c *ModulePermissionClient) CreateBulk(builders ...*ModulePermissionCreate) *ModulePermissionCreateBulk {
+	return &ModulePermissionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ModulePermissionClient) MapCreateBulk(slice any, setFunc func(*ModulePermissionCreate, int)) *ModulePermissionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ModulePermissionCreateBulk{err: fmt.Errorf("calling to ModulePermissionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ModulePermissionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ModulePermissionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ModulePermission.
+func (c *ModulePermissionClient) Update() *ModulePermissionUpdate {
+	mutation := newModulePermissionMutation(c.config, OpUpdate)
+	return &ModulePermissionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ModulePermissionClient) UpdateOne(_m *ModulePermission) *ModulePermissionUpdateOne {
+	mutation := newModulePermissionMutation(c.config, OpUpdateOne, withModulePermission(_m))
+	return &ModulePermissionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ModulePermissionClient) UpdateOneID(id pulid.ID) *ModulePermissionUpdateOne {
+	mutation := newModulePermissionMutation(c.config, OpUpdateOne, withModulePermissionID(id))
+	return &ModulePermissionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ModulePermission.
+func (c *ModulePermissionClient) Delete() *ModulePermissionDelete {
+	mutation := newModulePermissionMutation(c.config, OpDelete)
+	return &ModulePermissionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ModulePermissionClient) DeleteOne(_m *ModulePermission) *ModulePermissionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ModulePermissionClient) DeleteOneID(id pulid.ID) *ModulePermissionDeleteOne {
+	builder := c.Delete().Where(modulepermission.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ModulePermissionDeleteOne{builder}
+}
+
+// Query returns a query builder for ModulePermission.
+func (c *ModulePermissionClient) Query() *ModulePermissionQuery {
+	return &ModulePermissionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeModulePermission},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ModulePermission entity by its id.
+func (c *ModulePermissionClient) Get(ctx context.Context, id pulid.ID) (*ModulePermission, error) {
+	return c.Query().Where(modulepermission.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ModulePermissionClient) GetX(ctx context.Context, id pulid.ID) *ModulePermission {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryOrganization queries the organization edge of a ModulePermission.
+func (c *ModulePermissionClient) QueryOrganization(_m *ModulePermission) *OrganizationQuery {
+	query := (&OrganizationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(modulepermission.Table, modulepermission.FieldID, id),
+			sqlgraph.To(organization.Table, organization.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, modulepermission.OrganizationTable, modulepermission.OrganizationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ModulePermissionClient) Hooks() []Hook {
+	hooks := c.hooks.ModulePermission
+	return append(hooks[:len(hooks):len(hooks)], modulepermission.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ModulePermissionClient) Interceptors() []Interceptor {
+	return c.inters.ModulePermission
+}
+
+func (c *ModulePermissionClient) mutate(ctx context.Context, m *ModulePermissionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ModulePermissionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ModulePermissionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ModulePermissionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ModulePermissionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ModulePermission mutation op: %q", m.Op())
+	}
+}
+
 // OrganizationClient is a client for the Organization schema.
 type OrganizationClient struct {
 	config
@@ -3294,15 +3610,16 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		AuditEvent, Delivery, EmailChange, EmailVerification, Group, Invitation,
-		Invoice, Membership, Message, MessageTemplate, MessagingSetting, Organization,
-		OutboxEmail, PasswordReset, PhoneVerification, Role, Session, User []ent.Hook
+		APIKey, AuditEvent, Delivery, EmailChange, EmailVerification, Group, Invitation,
+		Invoice, Membership, Message, MessageTemplate, MessagingSetting,
+		ModulePermission, Organization, OutboxEmail, PasswordReset, PhoneVerification,
+		Role, Session, User []ent.Hook
 	}
 	inters struct {
-		AuditEvent, Delivery, EmailChange, EmailVerification, Group, Invitation,
-		Invoice, Membership, Message, MessageTemplate, MessagingSetting, Organization,
-		OutboxEmail, PasswordReset, PhoneVerification, Role, Session,
-		User []ent.Interceptor
+		APIKey, AuditEvent, Delivery, EmailChange, EmailVerification, Group, Invitation,
+		Invoice, Membership, Message, MessageTemplate, MessagingSetting,
+		ModulePermission, Organization, OutboxEmail, PasswordReset, PhoneVerification,
+		Role, Session, User []ent.Interceptor
 	}
 )
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"staffroom/ent/apikey"
 	"staffroom/ent/auditevent"
 	"staffroom/ent/delivery"
 	"staffroom/ent/emailchange"
@@ -18,6 +19,7 @@ import (
 	"staffroom/ent/message"
 	"staffroom/ent/messagetemplate"
 	"staffroom/ent/messagingsetting"
+	"staffroom/ent/modulepermission"
 	"staffroom/ent/organization"
 	"staffroom/ent/outboxemail"
 	"staffroom/ent/passwordreset"
@@ -90,6 +92,7 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
+			apikey.Table:            apikey.ValidColumn,
 			auditevent.Table:        auditevent.ValidColumn,
 			delivery.Table:          delivery.ValidColumn,
 			emailchange.Table:       emailchange.ValidColumn,
@@ -101,6 +104,7 @@ func checkColumn(t, c string) error {
 			message.Table:           message.ValidColumn,
 			messagetemplate.Table:   messagetemplate.ValidColumn,
 			messagingsetting.Table:  messagingsetting.ValidColumn,
+			modulepermission.Table:  modulepermission.ValidColumn,
 			organization.Table:      organization.ValidColumn,
 			outboxemail.Table:       outboxemail.ValidColumn,
 			passwordreset.Table:     passwordreset.ValidColumn,

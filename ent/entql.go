@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"staffroom/ent/apikey"
 	"staffroom/ent/auditevent"
 	"staffroom/ent/delivery"
 	"staffroom/ent/emailchange"
@@ -14,6 +15,7 @@ import (
 	"staffroom/ent/message"
 	"staffroom/ent/messagetemplate"
 	"staffroom/ent/messagingsetting"
+	"staffroom/ent/modulepermission"
 	"staffroom/ent/organization"
 	"staffroom/ent/outboxemail"
 	"staffroom/ent/passwordreset"
@@ -31,8 +33,32 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 18)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 20)}
 	graph.Nodes[0] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   apikey.Table,
+			Columns: apikey.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: apikey.FieldID,
+			},
+		},
+		Type: "APIKey",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			apikey.FieldOrganizationID: {Type: field.TypeString, Column: apikey.FieldOrganizationID},
+			apikey.FieldName:           {Type: field.TypeString, Column: apikey.FieldName},
+			apikey.FieldPrefix:         {Type: field.TypeString, Column: apikey.FieldPrefix},
+			apikey.FieldSecretHash:     {Type: field.TypeBytes, Column: apikey.FieldSecretHash},
+			apikey.FieldPermissions:    {Type: field.TypeJSON, Column: apikey.FieldPermissions},
+			apikey.FieldCreatedByID:    {Type: field.TypeString, Column: apikey.FieldCreatedByID},
+			apikey.FieldCreatedAt:      {Type: field.TypeTime, Column: apikey.FieldCreatedAt},
+			apikey.FieldExpiresAt:      {Type: field.TypeTime, Column: apikey.FieldExpiresAt},
+			apikey.FieldLastUsedAt:     {Type: field.TypeTime, Column: apikey.FieldLastUsedAt},
+			apikey.FieldUseCount:       {Type: field.TypeInt64, Column: apikey.FieldUseCount},
+			apikey.FieldRevokedAt:      {Type: field.TypeTime, Column: apikey.FieldRevokedAt},
+		},
+	}
+	graph.Nodes[1] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   auditevent.Table,
 			Columns: auditevent.Columns,
@@ -55,7 +81,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			auditevent.FieldCreatedAt:      {Type: field.TypeTime, Column: auditevent.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[1] = &sqlgraph.Node{
+	graph.Nodes[2] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   delivery.Table,
 			Columns: delivery.Columns,
@@ -80,7 +106,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			delivery.FieldDeliveredAt:    {Type: field.TypeTime, Column: delivery.FieldDeliveredAt},
 		},
 	}
-	graph.Nodes[2] = &sqlgraph.Node{
+	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   emailchange.Table,
 			Columns: emailchange.Columns,
@@ -100,7 +126,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			emailchange.FieldUsedAt:      {Type: field.TypeTime, Column: emailchange.FieldUsedAt},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   emailverification.Table,
 			Columns: emailverification.Columns,
@@ -122,7 +148,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			emailverification.FieldUsedAt:       {Type: field.TypeTime, Column: emailverification.FieldUsedAt},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   group.Table,
 			Columns: group.Columns,
@@ -141,7 +167,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			group.FieldDescription:    {Type: field.TypeString, Column: group.FieldDescription},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   invitation.Table,
 			Columns: invitation.Columns,
@@ -173,7 +199,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			invitation.FieldAcceptedAt:     {Type: field.TypeTime, Column: invitation.FieldAcceptedAt},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   invoice.Table,
 			Columns: invoice.Columns,
@@ -195,7 +221,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			invoice.FieldCreatedByID:    {Type: field.TypeString, Column: invoice.FieldCreatedByID},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   membership.Table,
 			Columns: membership.Columns,
@@ -224,7 +250,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			membership.FieldUnverifiedJoin: {Type: field.TypeBool, Column: membership.FieldUnverifiedJoin},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   message.Table,
 			Columns: message.Columns,
@@ -248,7 +274,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			message.FieldSentAt:         {Type: field.TypeTime, Column: message.FieldSentAt},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   messagetemplate.Table,
 			Columns: messagetemplate.Columns,
@@ -268,7 +294,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			messagetemplate.FieldBody:           {Type: field.TypeString, Column: messagetemplate.FieldBody},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   messagingsetting.Table,
 			Columns: messagingsetting.Columns,
@@ -285,7 +311,27 @@ var schemaGraph = func() *sqlgraph.Schema {
 			messagingsetting.FieldRequireVerifiedPhone: {Type: field.TypeBool, Column: messagingsetting.FieldRequireVerifiedPhone},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   modulepermission.Table,
+			Columns: modulepermission.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: modulepermission.FieldID,
+			},
+		},
+		Type: "ModulePermission",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			modulepermission.FieldCreatedAt:      {Type: field.TypeTime, Column: modulepermission.FieldCreatedAt},
+			modulepermission.FieldUpdatedAt:      {Type: field.TypeTime, Column: modulepermission.FieldUpdatedAt},
+			modulepermission.FieldOrganizationID: {Type: field.TypeString, Column: modulepermission.FieldOrganizationID},
+			modulepermission.FieldKey:            {Type: field.TypeString, Column: modulepermission.FieldKey},
+			modulepermission.FieldName:           {Type: field.TypeString, Column: modulepermission.FieldName},
+			modulepermission.FieldDescription:    {Type: field.TypeString, Column: modulepermission.FieldDescription},
+			modulepermission.FieldApp:            {Type: field.TypeString, Column: modulepermission.FieldApp},
+		},
+	}
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organization.Table,
 			Columns: organization.Columns,
@@ -315,7 +361,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organization.FieldRequiredMemberFields: {Type: field.TypeJSON, Column: organization.FieldRequiredMemberFields},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxemail.Table,
 			Columns: outboxemail.Columns,
@@ -341,7 +387,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxemail.FieldSentAt:         {Type: field.TypeTime, Column: outboxemail.FieldSentAt},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   passwordreset.Table,
 			Columns: passwordreset.Columns,
@@ -359,7 +405,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			passwordreset.FieldUsedAt:    {Type: field.TypeTime, Column: passwordreset.FieldUsedAt},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   phoneverification.Table,
 			Columns: phoneverification.Columns,
@@ -380,7 +426,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			phoneverification.FieldVerifiedAt: {Type: field.TypeTime, Column: phoneverification.FieldVerifiedAt},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   role.Table,
 			Columns: role.Columns,
@@ -404,7 +450,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			role.FieldGroupScopes:       {Type: field.TypeJSON, Column: role.FieldGroupScopes},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -428,7 +474,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:       {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -454,6 +500,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldEmailUnverifiedLegacy: {Type: field.TypeBool, Column: user.FieldEmailUnverifiedLegacy},
 		},
 	}
+	graph.MustAddE(
+		"organization",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   apikey.OrganizationTable,
+			Columns: []string{apikey.OrganizationColumn},
+			Bidi:    false,
+		},
+		"APIKey",
+		"Organization",
+	)
 	graph.MustAddE(
 		"organization",
 		&sqlgraph.EdgeSpec{
@@ -807,6 +865,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
+			Table:   modulepermission.OrganizationTable,
+			Columns: []string{modulepermission.OrganizationColumn},
+			Bidi:    false,
+		},
+		"ModulePermission",
+		"Organization",
+	)
+	graph.MustAddE(
+		"organization",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
 			Table:   role.OrganizationTable,
 			Columns: []string{role.OrganizationColumn},
 			Bidi:    false,
@@ -860,6 +930,115 @@ type predicateAdder interface {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *APIKeyQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the APIKeyQuery builder.
+func (_q *APIKeyQuery) Filter() *APIKeyFilter {
+	return &APIKeyFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *APIKeyMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the APIKeyMutation builder.
+func (m *APIKeyMutation) Filter() *APIKeyFilter {
+	return &APIKeyFilter{config: m.config, predicateAdder: m}
+}
+
+// APIKeyFilter provides a generic filtering capability at runtime for APIKeyQuery.
+type APIKeyFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *APIKeyFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[0].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *APIKeyFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(apikey.FieldID))
+}
+
+// WhereOrganizationID applies the entql string predicate on the organization_id field.
+func (f *APIKeyFilter) WhereOrganizationID(p entql.StringP) {
+	f.Where(p.Field(apikey.FieldOrganizationID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *APIKeyFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(apikey.FieldName))
+}
+
+// WherePrefix applies the entql string predicate on the prefix field.
+func (f *APIKeyFilter) WherePrefix(p entql.StringP) {
+	f.Where(p.Field(apikey.FieldPrefix))
+}
+
+// WhereSecretHash applies the entql []byte predicate on the secret_hash field.
+func (f *APIKeyFilter) WhereSecretHash(p entql.BytesP) {
+	f.Where(p.Field(apikey.FieldSecretHash))
+}
+
+// WherePermissions applies the entql json.RawMessage predicate on the permissions field.
+func (f *APIKeyFilter) WherePermissions(p entql.BytesP) {
+	f.Where(p.Field(apikey.FieldPermissions))
+}
+
+// WhereCreatedByID applies the entql string predicate on the created_by_id field.
+func (f *APIKeyFilter) WhereCreatedByID(p entql.StringP) {
+	f.Where(p.Field(apikey.FieldCreatedByID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *APIKeyFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(apikey.FieldCreatedAt))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *APIKeyFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(apikey.FieldExpiresAt))
+}
+
+// WhereLastUsedAt applies the entql time.Time predicate on the last_used_at field.
+func (f *APIKeyFilter) WhereLastUsedAt(p entql.TimeP) {
+	f.Where(p.Field(apikey.FieldLastUsedAt))
+}
+
+// WhereUseCount applies the entql int64 predicate on the use_count field.
+func (f *APIKeyFilter) WhereUseCount(p entql.Int64P) {
+	f.Where(p.Field(apikey.FieldUseCount))
+}
+
+// WhereRevokedAt applies the entql time.Time predicate on the revoked_at field.
+func (f *APIKeyFilter) WhereRevokedAt(p entql.TimeP) {
+	f.Where(p.Field(apikey.FieldRevokedAt))
+}
+
+// WhereHasOrganization applies a predicate to check if query has an edge organization.
+func (f *APIKeyFilter) WhereHasOrganization() {
+	f.Where(entql.HasEdge("organization"))
+}
+
+// WhereHasOrganizationWith applies a predicate to check if query has an edge organization with a given conditions (other predicates).
+func (f *APIKeyFilter) WhereHasOrganizationWith(preds ...predicate.Organization) {
+	f.Where(entql.HasEdgeWith("organization", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *AuditEventQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -888,7 +1067,7 @@ type AuditEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AuditEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[0].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1006,7 +1185,7 @@ type DeliveryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DeliveryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1148,7 +1327,7 @@ type EmailChangeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EmailChangeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1223,7 +1402,7 @@ type EmailVerificationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EmailVerificationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1308,7 +1487,7 @@ type GroupFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *GroupFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1420,7 +1599,7 @@ type InvitationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InvitationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1597,7 +1776,7 @@ type InvoiceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InvoiceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1696,7 +1875,7 @@ type MembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1914,7 +2093,7 @@ type MessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2121,7 +2300,7 @@ type MessageTemplateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MessageTemplateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2210,7 +2389,7 @@ type MessagingSettingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MessagingSettingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2256,6 +2435,95 @@ func (f *MessagingSettingFilter) WhereHasOrganizationWith(preds ...predicate.Org
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ModulePermissionQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ModulePermissionQuery builder.
+func (_q *ModulePermissionQuery) Filter() *ModulePermissionFilter {
+	return &ModulePermissionFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ModulePermissionMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ModulePermissionMutation builder.
+func (m *ModulePermissionMutation) Filter() *ModulePermissionFilter {
+	return &ModulePermissionFilter{config: m.config, predicateAdder: m}
+}
+
+// ModulePermissionFilter provides a generic filtering capability at runtime for ModulePermissionQuery.
+type ModulePermissionFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ModulePermissionFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *ModulePermissionFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(modulepermission.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ModulePermissionFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(modulepermission.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ModulePermissionFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(modulepermission.FieldUpdatedAt))
+}
+
+// WhereOrganizationID applies the entql string predicate on the organization_id field.
+func (f *ModulePermissionFilter) WhereOrganizationID(p entql.StringP) {
+	f.Where(p.Field(modulepermission.FieldOrganizationID))
+}
+
+// WhereKey applies the entql string predicate on the key field.
+func (f *ModulePermissionFilter) WhereKey(p entql.StringP) {
+	f.Where(p.Field(modulepermission.FieldKey))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *ModulePermissionFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(modulepermission.FieldName))
+}
+
+// WhereDescription applies the entql string predicate on the description field.
+func (f *ModulePermissionFilter) WhereDescription(p entql.StringP) {
+	f.Where(p.Field(modulepermission.FieldDescription))
+}
+
+// WhereApp applies the entql string predicate on the app field.
+func (f *ModulePermissionFilter) WhereApp(p entql.StringP) {
+	f.Where(p.Field(modulepermission.FieldApp))
+}
+
+// WhereHasOrganization applies a predicate to check if query has an edge organization.
+func (f *ModulePermissionFilter) WhereHasOrganization() {
+	f.Where(entql.HasEdge("organization"))
+}
+
+// WhereHasOrganizationWith applies a predicate to check if query has an edge organization with a given conditions (other predicates).
+func (f *ModulePermissionFilter) WhereHasOrganizationWith(preds ...predicate.Organization) {
+	f.Where(entql.HasEdgeWith("organization", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *OrganizationQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2284,7 +2552,7 @@ type OrganizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2409,7 +2677,7 @@ type OutboxEmailFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxEmailFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2514,7 +2782,7 @@ type PasswordResetFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PasswordResetFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2579,7 +2847,7 @@ type PhoneVerificationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PhoneVerificationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2659,7 +2927,7 @@ type RoleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RoleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2768,7 +3036,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2877,7 +3145,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -14,6 +14,8 @@ import (
 // Tx is a transactional client that is created by calling Client.Tx().
 type Tx struct {
 	config
+	// APIKey is the client for interacting with the APIKey builders.
+	APIKey *APIKeyClient
 	// AuditEvent is the client for interacting with the AuditEvent builders.
 	AuditEvent *AuditEventClient
 	// Delivery is the client for interacting with the Delivery builders.
@@ -36,6 +38,8 @@ type Tx struct {
 	MessageTemplate *MessageTemplateClient
 	// MessagingSetting is the client for interacting with the MessagingSetting builders.
 	MessagingSetting *MessagingSettingClient
+	// ModulePermission is the client for interacting with the ModulePermission builders.
+	ModulePermission *ModulePermissionClient
 	// Organization is the client for interacting with the Organization builders.
 	Organization *OrganizationClient
 	// OutboxEmail is the client for interacting with the OutboxEmail builders.
@@ -181,6 +185,7 @@ func (tx *Tx) Client() *Client {
 }
 
 func (tx *Tx) init() {
+	tx.APIKey = NewAPIKeyClient(tx.config)
 	tx.AuditEvent = NewAuditEventClient(tx.config)
 	tx.Delivery = NewDeliveryClient(tx.config)
 	tx.EmailChange = NewEmailChangeClient(tx.config)
@@ -192,6 +197,7 @@ func (tx *Tx) init() {
 	tx.Message = NewMessageClient(tx.config)
 	tx.MessageTemplate = NewMessageTemplateClient(tx.config)
 	tx.MessagingSetting = NewMessagingSettingClient(tx.config)
+	tx.ModulePermission = NewModulePermissionClient(tx.config)
 	tx.Organization = NewOrganizationClient(tx.config)
 	tx.OutboxEmail = NewOutboxEmailClient(tx.config)
 	tx.PasswordReset = NewPasswordResetClient(tx.config)
@@ -208,7 +214,7 @@ func (tx *Tx) init() {
 // of them in order to commit or rollback the transaction.
 //
 // If a closed transaction is embedded in one of the generated entities, and the entity
-// applies a query, for example: AuditEvent.QueryXXX(), the query will be executed
+// applies a query, for example: APIKey.QueryXXX(), the query will be executed
 // through the driver which created this transaction.
 //
 // Note that txDriver is not goroutine safe.

@@ -47,11 +47,12 @@ type matrixRow struct {
 }
 
 // viewers are anonymous, an owner of another organization, each role of the
-// ACTIVITY preset, and "linked": a custom role that manages instructors and
+// ACTIVITY preset, "linked": a custom role that manages instructors and
 // guests, with groups.manage and messages.approve but group scope LINKED, so
-// that it may write only the groups it is linked to.
+// that it may write only the groups it is linked to, and "apikey": an API key
+// of the organization with a bookings app's permissions (bookingsKey).
 var viewers = []string{"anonymous", "other", "owner", "administrator", "attendant",
-	"communication_agent", "instructor", "instructor_no_messaging", "guest", "linked"}
+	"communication_agent", "instructor", "instructor_no_messaging", "guest", "linked", "apikey"}
 
 // linkedRole is the custom role of the "linked" viewer.
 var linkedRole = []string{access.MembersView, access.MembersManage, access.MembersInvite, access.GroupsManage,
@@ -179,6 +180,7 @@ func newMatrixFixture(t *testing.T, d storetest.Dialect) *matrixFixture {
 	f.tokens["linked"] = linked.Token
 	members["linked"] = linked.MembershipID
 	f.members = members
+	f.tokens["apikey"], _ = createKey(t, s, org.Owner.Token, map[string]any{"name": "Bookings app", "permissions": bookingsKey})
 	var classes []*ent.Group
 	for i := range 5 {
 		classes = append(classes, c.Group.Create().SetOrganizationID(org.ID).SetName(fmt.Sprintf("Class %d", i)).
@@ -305,6 +307,10 @@ func (f *matrixFixture) setup(t *testing.T, kind string) map[string]any {
 	case "foreign_template":
 		vars["target"] = c.MessageTemplate.Create().SetOrganizationID(f.other.ID).SetName(fmt.Sprintf("Foreign %d", f.n)).
 			SetBody("Hello {{firstName}}").SaveX(ctx).ID
+	case "apikey":
+		_, vars["target"] = createKey(t, f.s, f.org.Owner.Token, map[string]any{"name": fmt.Sprintf("Key %d", f.n), "permissions": []any{access.MembersView}})
+	case "foreign_apikey":
+		_, vars["target"] = createKey(t, f.s, f.other.Owner.Token, map[string]any{"name": fmt.Sprintf("Foreign key %d", f.n), "permissions": []any{access.MembersView}})
 	case "pending":
 		author := f.vars["instructor"].(pulid.ID)
 		vars["target"] = c.Message.Create().SetOrganizationID(f.org.ID).SetAuthorID(author).SetBody("Hi").

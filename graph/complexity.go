@@ -54,8 +54,12 @@ var listCaps = map[fieldKey]int{
 	// previewRole refuses more groups (auth.MaxPreviewGroups).
 	{"RolePreview", "groups"}: auth.MaxPreviewGroups,
 	// The import refuses more rows than this (invitation.maxImportRows).
-	{"ImportReport", "rows"}: 500,
+	{"ImportReport", "rows"}:    500,
+	{"Organization", "apiKeys"}: apiKeysCap,
 }
+
+// apiKeysCap is how many keys Organization.apiKeys lists, newest first.
+const apiKeysCap = 100
 
 // sizedBy are the lists that return one item per element of an argument, so
 // that a long argument prices itself (nodes also refuses more than 100 ids).

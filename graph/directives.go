@@ -7,6 +7,7 @@ import (
 
 	"staffroom/internal/access"
 	"staffroom/internal/errcode"
+	"staffroom/internal/integrations"
 	"staffroom/internal/requestmeta"
 )
 
@@ -28,9 +29,16 @@ func hasPermission(ctx context.Context, _ any, next graphql.Resolver, permission
 	return next(ctx)
 }
 
+// authenticated needs a caller; its mutations (logOut, changePassword,
+// switchOrganization, leaveOrganization, …) act on the caller's own login,
+// session or membership, so they need a person, not an API key.
 func authenticated(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
-	if access.FromContext(ctx) == nil {
+	v := access.FromContext(ctx)
+	if v == nil {
 		return nil, errcode.ErrUnauthenticated
+	}
+	if v.IsAPIKey() && graphql.GetFieldContext(ctx).Object == "Mutation" {
+		return nil, integrations.ErrPersonOnly
 	}
 	return next(ctx)
 }

@@ -24,6 +24,7 @@ import (
 var writableInputFields = map[string]bool{
 	"AcceptInvitationInput.firstName": true, "AcceptInvitationInput.lastName": true,
 	"AcceptInvitationInput.password": true, "AcceptInvitationInput.phone": true, "AcceptInvitationInput.token": true,
+	"CreateAPIKeyInput.name": true, "CreateAPIKeyInput.permissions": true, "CreateAPIKeyInput.expiresInDays": true,
 	"CreateGroupInput.description": true, "CreateGroupInput.kind": true, "CreateGroupInput.name": true,
 	"CreateInvoiceInput.amountCents": true, "CreateInvoiceInput.currency": true,
 	"CreateInvoiceInput.customerName": true, "CreateInvoiceInput.number": true,

@@ -25,6 +25,17 @@ type AcceptInvitationInput struct {
 	Phone     *string `json:"phone,omitempty"`
 }
 
+// Whether a member may do something, and why.
+type AccessCheck struct {
+	Member     *ent.Membership `json:"member"`
+	Permission string          `json:"permission"`
+	// The group asked about, when one was.
+	Group       *ent.Group   `json:"group,omitempty"`
+	Granted     bool         `json:"granted"`
+	Source      AccessSource `json:"source"`
+	Explanation string       `json:"explanation"`
+}
+
 type AccessReview struct {
 	// Members whose effective permissions include billing, roles, members.manage, audit or refunds.
 	Elevated []*ent.Membership `json:"elevated"`
@@ -59,6 +70,20 @@ type Billing struct {
 	BillingEmail         *string    `json:"billingEmail,omitempty"`
 	PaymentMethodSummary *string    `json:"paymentMethodSummary,omitempty"`
 	NextInvoiceAt        *time.Time `json:"nextInvoiceAt,omitempty"`
+}
+
+type CreateAPIKeyInput struct {
+	Name string `json:"name"`
+	// Permissions the creator holds; none that acts as a person (members.invite, members.manage, members.import, roles.manage, integrations.manage, messages.compose/send/approve, invoices.create/refund).
+	Permissions []string `json:"permissions"`
+	// Days until the key expires, 1 to 3650; without it the key works until revoked.
+	ExpiresInDays *int `json:"expiresInDays,omitempty"`
+}
+
+type CreateAPIKeyPayload struct {
+	APIKey *ent.APIKey `json:"apiKey"`
+	// The key, shown this once: send it as Authorization: Bearer <key>.
+	Key string `json:"key"`
 }
 
 type CreateOrganizationInput struct {
@@ -265,6 +290,79 @@ type UpdateRoleInput struct {
 	Description   *string    `json:"description,omitempty"`
 	Permissions   []string   `json:"permissions,omitempty"`
 	ManageRoleIds []pulid.ID `json:"manageRoleIds,omitempty"`
+}
+
+// Why checkAccess answers as it does.
+type AccessSource string
+
+const (
+	// Owners have every permission.
+	AccessSourceOwner AccessSource = "OWNER"
+	// The member's role gives it.
+	AccessSourceRole AccessSource = "ROLE"
+	// A grant gives it.
+	AccessSourceGrant AccessSource = "GRANT"
+	// Revoked for this member.
+	AccessSourceRevoked AccessSource = "REVOKED"
+	// Neither the role nor a grant gives it.
+	AccessSourceNone AccessSource = "NONE"
+	// The membership is disabled, removed or waiting for review: it grants nothing.
+	AccessSourceInactive AccessSource = "INACTIVE"
+	// The member holds the permission, but the group lies outside their group scope.
+	AccessSourceOutsideGroupScope AccessSource = "OUTSIDE_GROUP_SCOPE"
+)
+
+var AllAccessSource = []AccessSource{
+	AccessSourceOwner,
+	AccessSourceRole,
+	AccessSourceGrant,
+	AccessSourceRevoked,
+	AccessSourceNone,
+	AccessSourceInactive,
+	AccessSourceOutsideGroupScope,
+}
+
+func (e AccessSource) IsValid() bool {
+	switch e {
+	case AccessSourceOwner, AccessSourceRole, AccessSourceGrant, AccessSourceRevoked, AccessSourceNone, AccessSourceInactive, AccessSourceOutsideGroupScope:
+		return true
+	}
+	return false
+}
+
+func (e AccessSource) String() string {
+	return string(e)
+}
+
+func (e *AccessSource) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AccessSource(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AccessSource", str)
+	}
+	return nil
+}
+
+func (e AccessSource) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AccessSource) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AccessSource) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // A role's scope over one kind of group.

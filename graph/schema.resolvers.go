@@ -21,6 +21,7 @@ import (
 	"staffroom/internal/auth"
 	"staffroom/internal/errcode"
 	"staffroom/internal/groups"
+	"staffroom/internal/integrations"
 	invitation1 "staffroom/internal/invitation"
 	"staffroom/internal/invoicing"
 	"staffroom/internal/messaging"
@@ -696,6 +697,9 @@ func (r *userResolver) EmailVerified(ctx context.Context, obj *ent.User) (*bool,
 
 // User is the resolver for the user field.
 func (r *viewerResolver) User(ctx context.Context, obj *access.Viewer) (*ent.User, error) {
+	if obj.IsAPIKey() {
+		return nil, integrations.ErrPersonOnly
+	}
 	return r.db(ctx).User.Get(access.NewContext(ctx, obj), obj.UserID)
 }
 
@@ -710,7 +714,7 @@ func (r *viewerResolver) Organization(ctx context.Context, obj *access.Viewer) (
 // Membership is the resolver for the membership field.
 func (r *viewerResolver) Membership(ctx context.Context, obj *access.Viewer) (*ent.Membership, error) {
 	// A preview's membership is not a row: Viewer.preview describes it.
-	if !obj.Active() || obj.Previewing() {
+	if !obj.Active() || obj.Previewing() || obj.IsAPIKey() {
 		return nil, nil
 	}
 	return r.db(ctx).Membership.Get(access.NewContext(ctx, obj), obj.MembershipID)
@@ -718,15 +722,15 @@ func (r *viewerResolver) Membership(ctx context.Context, obj *access.Viewer) (*e
 
 // Memberships is the resolver for the memberships field.
 func (r *viewerResolver) Memberships(ctx context.Context, obj *access.Viewer) ([]*ent.Membership, error) {
-	if obj.Previewing() {
-		return []*ent.Membership{}, nil // a preview switches nowhere
+	if obj.Previewing() || obj.IsAPIKey() {
+		return []*ent.Membership{}, nil // a preview switches nowhere, nor does a key
 	}
 	return r.auth.Memberships(ctx, obj.UserID)
 }
 
 // MembershipsToReview is the resolver for the membershipsToReview field.
 func (r *viewerResolver) MembershipsToReview(ctx context.Context, obj *access.Viewer) ([]*ent.Membership, error) {
-	if obj.Previewing() {
+	if obj.Previewing() || obj.IsAPIKey() {
 		return []*ent.Membership{}, nil
 	}
 	return r.auth.MembershipsToReview(ctx, obj.UserID)

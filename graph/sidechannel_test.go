@@ -47,6 +47,9 @@ var sideChannels = map[string]sideChannel{
 	"Message.bcc":                  {reason: "lists members, whose own fields have rows here; BCC deliveries are hidden by the same rule in privacy"},
 	"User.phoneVerified":           {reason: "whether a login proved its number; codes and proofs are never in event data, filters or orderings"},
 	"Query.explainPermission":      {reason: "explains permissions, which members.view shows on Membership.permissions anyway"},
+	"Organization.apiKeys": {write: `mutation { createAPIKey(input: {name: "Key marker 93", permissions: ["members.view"]}) { key } }`,
+		marker: "Key marker 93"},
+	"Query.checkAccess": {reason: "explains permissions, as explainPermission does; its member and group are read with the asker's privacy"},
 }
 
 // TestGuardedFieldsHaveNoSideChannel derives, for every guarded field, that a

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"staffroom/ent"
+	"staffroom/ent/apikey"
 	"staffroom/ent/auditevent"
 	"staffroom/ent/delivery"
 	"staffroom/ent/emailchange"
@@ -18,6 +19,7 @@ import (
 	"staffroom/ent/message"
 	"staffroom/ent/messagetemplate"
 	"staffroom/ent/messagingsetting"
+	"staffroom/ent/modulepermission"
 	"staffroom/ent/organization"
 	"staffroom/ent/outboxemail"
 	"staffroom/ent/passwordreset"
@@ -84,6 +86,33 @@ func (f TraverseFunc) Traverse(ctx context.Context, q ent.Query) error {
 		return err
 	}
 	return f(ctx, query)
+}
+
+// The APIKeyFunc type is an adapter to allow the use of ordinary function as a Querier.
+type APIKeyFunc func(context.Context, *ent.APIKeyQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f APIKeyFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.APIKeyQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.APIKeyQuery", q)
+}
+
+// The TraverseAPIKey type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAPIKey func(context.Context, *ent.APIKeyQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAPIKey) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAPIKey) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.APIKeyQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.APIKeyQuery", q)
 }
 
 // The AuditEventFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -383,6 +412,33 @@ func (f TraverseMessagingSetting) Traverse(ctx context.Context, q ent.Query) err
 	return fmt.Errorf("unexpected query type %T. expect *ent.MessagingSettingQuery", q)
 }
 
+// The ModulePermissionFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ModulePermissionFunc func(context.Context, *ent.ModulePermissionQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ModulePermissionFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ModulePermissionQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ModulePermissionQuery", q)
+}
+
+// The TraverseModulePermission type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseModulePermission func(context.Context, *ent.ModulePermissionQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseModulePermission) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseModulePermission) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ModulePermissionQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ModulePermissionQuery", q)
+}
+
 // The OrganizationFunc type is an adapter to allow the use of ordinary function as a Querier.
 type OrganizationFunc func(context.Context, *ent.OrganizationQuery) (ent.Value, error)
 
@@ -575,6 +631,8 @@ func (f TraverseUser) Traverse(ctx context.Context, q ent.Query) error {
 // NewQuery returns the generic Query interface for the given typed query.
 func NewQuery(q ent.Query) (Query, error) {
 	switch q := q.(type) {
+	case *ent.APIKeyQuery:
+		return &query[*ent.APIKeyQuery, predicate.APIKey, apikey.OrderOption]{typ: ent.TypeAPIKey, tq: q}, nil
 	case *ent.AuditEventQuery:
 		return &query[*ent.AuditEventQuery, predicate.AuditEvent, auditevent.OrderOption]{typ: ent.TypeAuditEvent, tq: q}, nil
 	case *ent.DeliveryQuery:
@@ -597,6 +655,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.MessageTemplateQuery, predicate.MessageTemplate, messagetemplate.OrderOption]{typ: ent.TypeMessageTemplate, tq: q}, nil
 	case *ent.MessagingSettingQuery:
 		return &query[*ent.MessagingSettingQuery, predicate.MessagingSetting, messagingsetting.OrderOption]{typ: ent.TypeMessagingSetting, tq: q}, nil
+	case *ent.ModulePermissionQuery:
+		return &query[*ent.ModulePermissionQuery, predicate.ModulePermission, modulepermission.OrderOption]{typ: ent.TypeModulePermission, tq: q}, nil
 	case *ent.OrganizationQuery:
 		return &query[*ent.OrganizationQuery, predicate.Organization, organization.OrderOption]{typ: ent.TypeOrganization, tq: q}, nil
 	case *ent.OutboxEmailQuery:

@@ -8,6 +8,47 @@ import (
 )
 
 var (
+	// APIKeysColumns holds the columns for the "api_keys" table.
+	APIKeysColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "name", Type: field.TypeString, Size: 200},
+		{Name: "prefix", Type: field.TypeString, Size: 32},
+		{Name: "secret_hash", Type: field.TypeBytes, Unique: true},
+		{Name: "permissions", Type: field.TypeJSON},
+		{Name: "created_by_id", Type: field.TypeString, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "expires_at", Type: field.TypeTime, Nullable: true},
+		{Name: "last_used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "use_count", Type: field.TypeInt64, Default: 0},
+		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
+		{Name: "organization_id", Type: field.TypeString},
+	}
+	// APIKeysTable holds the schema information for the "api_keys" table.
+	APIKeysTable = &schema.Table{
+		Name:       "api_keys",
+		Columns:    APIKeysColumns,
+		PrimaryKey: []*schema.Column{APIKeysColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "api_keys_organizations_organization",
+				Columns:    []*schema.Column{APIKeysColumns[11]},
+				RefColumns: []*schema.Column{OrganizationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "apikey_organization_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{APIKeysColumns[11], APIKeysColumns[0]},
+			},
+			{
+				Name:    "apikey_organization_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{APIKeysColumns[11], APIKeysColumns[6]},
+			},
+		},
+	}
 	// AuditEventsColumns holds the columns for the "audit_events" table.
 	AuditEventsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -491,6 +532,43 @@ var (
 			},
 		},
 	}
+	// ModulePermissionsColumns holds the columns for the "module_permissions" table.
+	ModulePermissionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "key", Type: field.TypeString, Size: 100},
+		{Name: "name", Type: field.TypeString, Size: 200},
+		{Name: "description", Type: field.TypeString, Size: 1000, Default: ""},
+		{Name: "app", Type: field.TypeString, Size: 100},
+		{Name: "organization_id", Type: field.TypeString},
+	}
+	// ModulePermissionsTable holds the schema information for the "module_permissions" table.
+	ModulePermissionsTable = &schema.Table{
+		Name:       "module_permissions",
+		Columns:    ModulePermissionsColumns,
+		PrimaryKey: []*schema.Column{ModulePermissionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "module_permissions_organizations_organization",
+				Columns:    []*schema.Column{ModulePermissionsColumns[7]},
+				RefColumns: []*schema.Column{OrganizationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "modulepermission_organization_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{ModulePermissionsColumns[7], ModulePermissionsColumns[0]},
+			},
+			{
+				Name:    "modulepermission_organization_id_key",
+				Unique:  true,
+				Columns: []*schema.Column{ModulePermissionsColumns[7], ModulePermissionsColumns[3]},
+			},
+		},
+	}
 	// OrganizationsColumns holds the columns for the "organizations" table.
 	OrganizationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -832,6 +910,7 @@ var (
 	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
+		APIKeysTable,
 		AuditEventsTable,
 		DeliveriesTable,
 		EmailChangesTable,
@@ -843,6 +922,7 @@ var (
 		MessagesTable,
 		MessageTemplatesTable,
 		MessagingSettingsTable,
+		ModulePermissionsTable,
 		OrganizationsTable,
 		OutboxEmailsTable,
 		PasswordResetsTable,
@@ -859,6 +939,7 @@ var (
 )
 
 func init() {
+	APIKeysTable.ForeignKeys[0].RefTable = OrganizationsTable
 	AuditEventsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	AuditEventsTable.ForeignKeys[1].RefTable = MembershipsTable
 	DeliveriesTable.ForeignKeys[0].RefTable = OrganizationsTable
@@ -877,6 +958,7 @@ func init() {
 	MessagesTable.ForeignKeys[2].RefTable = MembershipsTable
 	MessageTemplatesTable.ForeignKeys[0].RefTable = OrganizationsTable
 	MessagingSettingsTable.ForeignKeys[0].RefTable = OrganizationsTable
+	ModulePermissionsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	RolesTable.ForeignKeys[0].RefTable = OrganizationsTable
 	SessionsTable.ForeignKeys[0].RefTable = UsersTable
 	MembershipGroupsTable.ForeignKeys[0].RefTable = MembershipsTable

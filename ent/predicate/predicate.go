@@ -6,6 +6,9 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
+// APIKey is the predicate function for apikey builders.
+type APIKey func(*sql.Selector)
+
 // AuditEvent is the predicate function for auditevent builders.
 type AuditEvent func(*sql.Selector)
 
@@ -38,6 +41,9 @@ type MessageTemplate func(*sql.Selector)
 
 // MessagingSetting is the predicate function for messagingsetting builders.
 type MessagingSetting func(*sql.Selector)
+
+// ModulePermission is the predicate function for modulepermission builders.
+type ModulePermission func(*sql.Selector)
 
 // Organization is the predicate function for organization builders.
 type Organization func(*sql.Selector)

@@ -4,6 +4,7 @@ package runtime
 
 import (
 	"context"
+	"staffroom/ent/apikey"
 	"staffroom/ent/auditevent"
 	"staffroom/ent/delivery"
 	"staffroom/ent/emailchange"
@@ -15,6 +16,7 @@ import (
 	"staffroom/ent/message"
 	"staffroom/ent/messagetemplate"
 	"staffroom/ent/messagingsetting"
+	"staffroom/ent/modulepermission"
 	"staffroom/ent/organization"
 	"staffroom/ent/outboxemail"
 	"staffroom/ent/passwordreset"
@@ -34,6 +36,64 @@ import (
 // (default values, validators, hooks and policies) and stitches it
 // to their package variables.
 func init() {
+	apikeyMixin := schema.APIKey{}.Mixin()
+	apikey.Policy = privacy.NewPolicies(apikeyMixin[1], schema.APIKey{})
+	apikey.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := apikey.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	apikeyMixinFields0 := apikeyMixin[0].Fields()
+	_ = apikeyMixinFields0
+	apikeyFields := schema.APIKey{}.Fields()
+	_ = apikeyFields
+	// apikeyDescName is the schema descriptor for name field.
+	apikeyDescName := apikeyFields[0].Descriptor()
+	// apikey.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	apikey.NameValidator = func() func(string) error {
+		validators := apikeyDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// apikeyDescPrefix is the schema descriptor for prefix field.
+	apikeyDescPrefix := apikeyFields[1].Descriptor()
+	// apikey.PrefixValidator is a validator for the "prefix" field. It is called by the builders before save.
+	apikey.PrefixValidator = func() func(string) error {
+		validators := apikeyDescPrefix.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(prefix string) error {
+			for _, fn := range fns {
+				if err := fn(prefix); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// apikeyDescUseCount is the schema descriptor for use_count field.
+	apikeyDescUseCount := apikeyFields[8].Descriptor()
+	// apikey.DefaultUseCount holds the default value on creation for the use_count field.
+	apikey.DefaultUseCount = apikeyDescUseCount.Default.(int64)
+	// apikeyDescID is the schema descriptor for id field.
+	apikeyDescID := apikeyMixinFields0[0].Descriptor()
+	// apikey.DefaultID holds the default value on creation for the id field.
+	apikey.DefaultID = apikeyDescID.Default.(func() pulid.ID)
 	auditeventMixin := schema.AuditEvent{}.Mixin()
 	auditevent.Policy = privacy.NewPolicies(auditeventMixin[1], schema.AuditEvent{})
 	auditevent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -661,6 +721,96 @@ func init() {
 	messagingsettingDescID := messagingsettingMixinFields0[0].Descriptor()
 	// messagingsetting.DefaultID holds the default value on creation for the id field.
 	messagingsetting.DefaultID = messagingsettingDescID.Default.(func() pulid.ID)
+	modulepermissionMixin := schema.ModulePermission{}.Mixin()
+	modulepermission.Policy = privacy.NewPolicies(modulepermissionMixin[2], schema.ModulePermission{})
+	modulepermission.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := modulepermission.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	modulepermissionMixinFields0 := modulepermissionMixin[0].Fields()
+	_ = modulepermissionMixinFields0
+	modulepermissionMixinFields1 := modulepermissionMixin[1].Fields()
+	_ = modulepermissionMixinFields1
+	modulepermissionFields := schema.ModulePermission{}.Fields()
+	_ = modulepermissionFields
+	// modulepermissionDescCreatedAt is the schema descriptor for created_at field.
+	modulepermissionDescCreatedAt := modulepermissionMixinFields1[0].Descriptor()
+	// modulepermission.DefaultCreatedAt holds the default value on creation for the created_at field.
+	modulepermission.DefaultCreatedAt = modulepermissionDescCreatedAt.Default.(func() time.Time)
+	// modulepermissionDescUpdatedAt is the schema descriptor for updated_at field.
+	modulepermissionDescUpdatedAt := modulepermissionMixinFields1[1].Descriptor()
+	// modulepermission.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	modulepermission.DefaultUpdatedAt = modulepermissionDescUpdatedAt.Default.(func() time.Time)
+	// modulepermission.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	modulepermission.UpdateDefaultUpdatedAt = modulepermissionDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// modulepermissionDescKey is the schema descriptor for key field.
+	modulepermissionDescKey := modulepermissionFields[0].Descriptor()
+	// modulepermission.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	modulepermission.KeyValidator = func() func(string) error {
+		validators := modulepermissionDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// modulepermissionDescName is the schema descriptor for name field.
+	modulepermissionDescName := modulepermissionFields[1].Descriptor()
+	// modulepermission.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	modulepermission.NameValidator = func() func(string) error {
+		validators := modulepermissionDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// modulepermissionDescDescription is the schema descriptor for description field.
+	modulepermissionDescDescription := modulepermissionFields[2].Descriptor()
+	// modulepermission.DefaultDescription holds the default value on creation for the description field.
+	modulepermission.DefaultDescription = modulepermissionDescDescription.Default.(string)
+	// modulepermission.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
+	modulepermission.DescriptionValidator = modulepermissionDescDescription.Validators[0].(func(string) error)
+	// modulepermissionDescApp is the schema descriptor for app field.
+	modulepermissionDescApp := modulepermissionFields[3].Descriptor()
+	// modulepermission.AppValidator is a validator for the "app" field. It is called by the builders before save.
+	modulepermission.AppValidator = func() func(string) error {
+		validators := modulepermissionDescApp.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(app string) error {
+			for _, fn := range fns {
+				if err := fn(app); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// modulepermissionDescID is the schema descriptor for id field.
+	modulepermissionDescID := modulepermissionMixinFields0[0].Descriptor()
+	// modulepermission.DefaultID holds the default value on creation for the id field.
+	modulepermission.DefaultID = modulepermissionDescID.Default.(func() pulid.ID)
 	organizationMixin := schema.Organization{}.Mixin()
 	organization.Policy = privacy.NewPolicies(schema.Organization{})
 	organization.Hooks[0] = func(next ent.Mutator) ent.Mutator {

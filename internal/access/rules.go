@@ -237,6 +237,11 @@ func OrganizationPolicy() ent.Policy {
 			if v == nil {
 				return privacy.Denyf("anonymous")
 			}
+			if v.IsAPIKey() {
+				// A key belongs to one organization and has no memberships.
+				q.Where(organization.ID(v.OrgID))
+				return privacy.Skip
+			}
 			q.Where(func(s *sql.Selector) {
 				t := sql.Table(membership.Table)
 				s.Where(sql.In(s.C(organization.FieldID),

@@ -6,6 +6,7 @@ package access
 import (
 	"context"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -33,6 +34,10 @@ type Viewer struct {
 
 	// Preview is set when the viewer previews a role (see Preview).
 	Preview *Preview
+
+	// APIKeyID is set when the caller is an organization's API key
+	// (NewKeyViewer): no person, no user, no membership.
+	APIKeyID pulid.ID
 
 	// PasswordChangeRequired is set while the login's password is one an
 	// administrator chose: the session may only change it (or log out).
@@ -64,6 +69,23 @@ func NewPreviewViewer(userID, sessionID pulid.ID, m Membership, p Preview) *View
 
 // Previewing reports whether the viewer is a role preview.
 func (v *Viewer) Previewing() bool { return v != nil && v.Preview != nil }
+
+// NewKeyViewer returns the viewer of an API key of org: exactly the key's
+// permissions, no role to manage others with, no membership and so no group
+// links — its group scope is ALL when it holds groups.view, and LINKED, which
+// links nothing, otherwise.
+func NewKeyViewer(keyID, org pulid.ID, permissions []string) *Viewer {
+	scope := "LINKED"
+	if slices.Contains(permissions, GroupsView) {
+		scope = "ALL"
+	}
+	v := NewViewer("", "", &Membership{OrgID: org, GroupScope: scope, RolePermissions: permissions})
+	v.APIKeyID = keyID
+	return v
+}
+
+// IsAPIKey reports whether the viewer is an API key rather than a person.
+func (v *Viewer) IsAPIKey() bool { return v != nil && v.APIKeyID != "" }
 
 // Membership describes an active membership for NewViewer.
 type Membership struct {

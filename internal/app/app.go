@@ -14,6 +14,7 @@ import (
 	"staffroom/graph"
 	"staffroom/internal/auth"
 	"staffroom/internal/config"
+	"staffroom/internal/integrations"
 	"staffroom/internal/invitation"
 	"staffroom/internal/mail"
 	"staffroom/internal/messaging"
@@ -83,6 +84,7 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger, opts Options) (*App,
 			log.Info("existing logins trusted as verified", "logins", n)
 		}
 	}
+	authService.VerifyAPIKeysWith(integrations.Verifier(db.Client))
 	invitations := invitation.NewService(db.Client, authService, cfg.InvitationTTL, cfg.PublicURL)
 	worker := &outbox.Worker{
 		Client: db.Client, Dialect: db.Dialect, Mailer: mailer, Log: log, SMS: smsSender(cfg, log),

@@ -23,6 +23,7 @@ type guard struct {
 var guards = []guard{
 	{"billing.", "*", []string{access.BillingView}},
 	{"invoice.", "*", []string{access.InvoicesView}},
+	{"apikey.", "*", []string{access.IntegrationsManage}},
 	{"organization.", "phone", []string{access.OrganizationUpdate}},
 	{"organization.", "invitationTemplate", []string{access.OrganizationUpdate}},
 	{"member.invited", "email", []string{access.MembersInvite, access.MembersContact}},

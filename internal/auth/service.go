@@ -64,6 +64,8 @@ type Service struct {
 	// the limit on session mutations, so that a path without that limit still
 	// has this one.
 	passwordChecks *RateLimiter
+	// apiKeys checks the Bearer tokens that carry APIKeyPrefix (VerifyAPIKeysWith).
+	apiKeys APIKeyVerifier
 }
 
 // NewService returns the identity service.

@@ -145,7 +145,10 @@ func (s *Service) authenticate(ctx context.Context, header string) (*access.View
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return nil, invalid
 	}
-	claims, err := s.tokens.Verify(strings.TrimSpace(token))
+	if token = strings.TrimSpace(token); strings.HasPrefix(token, APIKeyPrefix) {
+		return s.verifyAPIKey(ctx, token)
+	}
+	claims, err := s.tokens.Verify(token)
 	if err != nil {
 		return nil, invalid
 	}

@@ -44,6 +44,10 @@ const (
 	PhoneVerificationPrefix = "phv_"
 	// MessagingSettingPrefix names an organization's messaging settings.
 	MessagingSettingPrefix = "mst_"
+	// APIKeyPrefix names an organization's API keys.
+	APIKeyPrefix = "key_"
+	// ModulePermissionPrefix names the permissions an organization defines for its apps.
+	ModulePermissionPrefix = "mpm_"
 	// EmailChangePrefix names the links that confirm a login's new address.
 	EmailChangePrefix = "ecg_"
 )
