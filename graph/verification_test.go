@@ -338,7 +338,11 @@ func TestParallelVerificationAndReset(t *testing.T) {
 			}()
 			wg.Wait()
 			for i, a := range answers {
-				if len(a.Errors) > 0 && !slices.Equal(a.Codes(), []string{"BAD_USER_INPUT"}) {
+				// The verification may lose the race (its link voided: BAD_USER_INPUT)
+				// or win it and then see the reset end the session it had just
+				// opened (UNAUTHENTICATED); never anything else.
+				if len(a.Errors) > 0 && !slices.Equal(a.Codes(), []string{"BAD_USER_INPUT"}) &&
+					(i != 0 || !slices.Equal(a.Codes(), []string{"UNAUTHENTICATED"})) {
 					t.Errorf("%s, answer %d: %v", victim, i, a.Errors)
 				}
 			}
