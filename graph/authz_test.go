@@ -309,6 +309,13 @@ func (f *matrixFixture) setup(t *testing.T, kind string) map[string]any {
 			SetBody("Hello {{firstName}}").SaveX(ctx).ID
 	case "apikey":
 		_, vars["target"] = createKey(t, f.s, f.org.Owner.Token, map[string]any{"name": fmt.Sprintf("Key %d", f.n), "permissions": []any{access.MembersView}})
+	case "module_permission", "foreign_module_permission":
+		org := f.org
+		if kind == "foreign_module_permission" {
+			org = f.other
+		}
+		vars["target"] = c.ModulePermission.Create().SetOrganizationID(org.ID).SetKey(fmt.Sprintf("app.spare.p%d", f.n)).
+			SetName("Spare").SetApp("Spare").SaveX(ctx).ID
 	case "foreign_apikey":
 		_, vars["target"] = createKey(t, f.s, f.other.Owner.Token, map[string]any{"name": fmt.Sprintf("Foreign key %d", f.n), "permissions": []any{access.MembersView}})
 	case "pending":

@@ -14,6 +14,7 @@ import (
 	"staffroom/internal/access"
 	"staffroom/internal/auth"
 	"staffroom/internal/errcode"
+	"staffroom/internal/integrations"
 )
 
 // The cost model. A field costs 1 plus its selection (gqlgen's default), except
@@ -54,12 +55,17 @@ var listCaps = map[fieldKey]int{
 	// previewRole refuses more groups (auth.MaxPreviewGroups).
 	{"RolePreview", "groups"}: auth.MaxPreviewGroups,
 	// The import refuses more rows than this (invitation.maxImportRows).
-	{"ImportReport", "rows"}:    500,
-	{"Organization", "apiKeys"}: apiKeysCap,
+	{"ImportReport", "rows"}:              500,
+	{"Organization", "apiKeys"}:           apiKeysCap,
+	{"Organization", "modulePermissions"}: modulePermissionsCap,
 }
 
 // apiKeysCap is how many keys Organization.apiKeys lists, newest first.
 const apiKeysCap = 100
+
+// modulePermissionsCap is how many module permissions an organization
+// defines (integrations.MaxModulePermissions).
+const modulePermissionsCap = integrations.MaxModulePermissions
 
 // sizedBy are the lists that return one item per element of an argument, so
 // that a long argument prices itself (nodes also refuses more than 100 ids).

@@ -379,6 +379,15 @@ type ComplexityRoot struct {
 		RequireVerifiedPhone func(childComplexity int) int
 	}
 
+	ModulePermission struct {
+		App         func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		Description func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Key         func(childComplexity int) int
+		Name        func(childComplexity int) int
+	}
+
 	Mutation struct {
 		AcceptInvitation         func(childComplexity int, input AcceptInvitationInput) int
 		ApproveMessage           func(childComplexity int, id pulid.ID) int
@@ -391,6 +400,7 @@ type ComplexityRoot struct {
 		CreateGroup              func(childComplexity int, input ent.CreateGroupInput) int
 		CreateInvoice            func(childComplexity int, input ent.CreateInvoiceInput) int
 		CreateMessageTemplate    func(childComplexity int, input ent.CreateMessageTemplateInput) int
+		CreateModulePermission   func(childComplexity int, input CreateModulePermissionInput) int
 		CreateOrganization       func(childComplexity int, input CreateOrganizationInput) int
 		CreateRole               func(childComplexity int, input CreateRoleInput) int
 		DeleteGroup              func(childComplexity int, id pulid.ID) int
@@ -435,6 +445,7 @@ type ComplexityRoot struct {
 		UpdateMember             func(childComplexity int, id pulid.ID, input UpdateMemberInput) int
 		UpdateMessageTemplate    func(childComplexity int, id pulid.ID, input ent.UpdateMessageTemplateInput) int
 		UpdateMessagingSettings  func(childComplexity int, input UpdateMessagingSettingsInput) int
+		UpdateModulePermission   func(childComplexity int, id pulid.ID, input UpdateModulePermissionInput) int
 		UpdateOrganization       func(childComplexity int, input UpdateOrganizationInput) int
 		UpdateProfile            func(childComplexity int, input UpdateProfileInput) int
 		UpdateRole               func(childComplexity int, id pulid.ID, input UpdateRoleInput) int
@@ -458,6 +469,7 @@ type ComplexityRoot struct {
 		MessageTemplates     func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MessageTemplateOrder, where *ent.MessageTemplateWhereInput) int
 		Messages             func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MessageOrder, where *ent.MessageWhereInput) int
 		MessagingSettings    func(childComplexity int) int
+		ModulePermissions    func(childComplexity int) int
 		Name                 func(childComplexity int) int
 		Phone                func(childComplexity int) int
 		RequiredMemberFields func(childComplexity int) int
@@ -648,6 +660,8 @@ type MutationResolver interface {
 	UpdateMessagingSettings(ctx context.Context, input UpdateMessagingSettingsInput) (*ent.MessagingSetting, error)
 	CreateAPIKey(ctx context.Context, input CreateAPIKeyInput) (*CreateAPIKeyPayload, error)
 	RevokeAPIKey(ctx context.Context, id pulid.ID) (*ent.APIKey, error)
+	CreateModulePermission(ctx context.Context, input CreateModulePermissionInput) (*ent.ModulePermission, error)
+	UpdateModulePermission(ctx context.Context, id pulid.ID, input UpdateModulePermissionInput) (*ent.ModulePermission, error)
 }
 type OrganizationResolver interface {
 	Members(ctx context.Context, obj *ent.Organization, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MembershipOrder, where *ent.MembershipWhereInput, includeRemoved *bool) (*ent.MembershipConnection, error)
@@ -666,6 +680,7 @@ type OrganizationResolver interface {
 	MessageTemplates(ctx context.Context, obj *ent.Organization, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MessageTemplateOrder, where *ent.MessageTemplateWhereInput) (*ent.MessageTemplateConnection, error)
 	MessagingSettings(ctx context.Context, obj *ent.Organization) (*ent.MessagingSetting, error)
 	APIKeys(ctx context.Context, obj *ent.Organization) ([]*ent.APIKey, error)
+	ModulePermissions(ctx context.Context, obj *ent.Organization) ([]*ent.ModulePermission, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id pulid.ID) (ent.Noder, error)
@@ -692,7 +707,7 @@ type ViewerResolver interface {
 	User(ctx context.Context, obj *access.Viewer) (*ent.User, error)
 	Organization(ctx context.Context, obj *access.Viewer) (*ent.Organization, error)
 	Membership(ctx context.Context, obj *access.Viewer) (*ent.Membership, error)
-
+	Permissions(ctx context.Context, obj *access.Viewer) ([]string, error)
 	Memberships(ctx context.Context, obj *access.Viewer) ([]*ent.Membership, error)
 	MembershipsToReview(ctx context.Context, obj *access.Viewer) ([]*ent.Membership, error)
 	Preview(ctx context.Context, obj *access.Viewer) (*RolePreview, error)
@@ -1966,6 +1981,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MessagingSetting.RequireVerifiedPhone(childComplexity), true
 
+	case "ModulePermission.app":
+		if e.ComplexityRoot.ModulePermission.App == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModulePermission.App(childComplexity), true
+	case "ModulePermission.createdAt":
+		if e.ComplexityRoot.ModulePermission.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModulePermission.CreatedAt(childComplexity), true
+	case "ModulePermission.description":
+		if e.ComplexityRoot.ModulePermission.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModulePermission.Description(childComplexity), true
+	case "ModulePermission.id":
+		if e.ComplexityRoot.ModulePermission.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModulePermission.ID(childComplexity), true
+	case "ModulePermission.key":
+		if e.ComplexityRoot.ModulePermission.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModulePermission.Key(childComplexity), true
+	case "ModulePermission.name":
+		if e.ComplexityRoot.ModulePermission.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModulePermission.Name(childComplexity), true
+
 	case "Mutation.acceptInvitation":
 		if e.ComplexityRoot.Mutation.AcceptInvitation == nil {
 			break
@@ -2087,6 +2139,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateMessageTemplate(childComplexity, args["input"].(ent.CreateMessageTemplateInput)), true
+	case "Mutation.createModulePermission":
+		if e.ComplexityRoot.Mutation.CreateModulePermission == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createModulePermission_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateModulePermission(childComplexity, args["input"].(CreateModulePermissionInput)), true
 	case "Mutation.createOrganization":
 		if e.ComplexityRoot.Mutation.CreateOrganization == nil {
 			break
@@ -2551,6 +2614,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateMessagingSettings(childComplexity, args["input"].(UpdateMessagingSettingsInput)), true
+	case "Mutation.updateModulePermission":
+		if e.ComplexityRoot.Mutation.UpdateModulePermission == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateModulePermission_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateModulePermission(childComplexity, args["id"].(pulid.ID), args["input"].(UpdateModulePermissionInput)), true
 	case "Mutation.updateOrganization":
 		if e.ComplexityRoot.Mutation.UpdateOrganization == nil {
 			break
@@ -2727,6 +2801,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organization.MessagingSettings(childComplexity), true
+	case "Organization.modulePermissions":
+		if e.ComplexityRoot.Organization.ModulePermissions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organization.ModulePermissions(childComplexity), true
 	case "Organization.name":
 		if e.ComplexityRoot.Organization.Name == nil {
 			break
@@ -3195,6 +3275,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateGroupInput", ec.unmarshalInputCreateGroupInput),
 			graphql.NewInputUnmarshaler("CreateInvoiceInput", ec.unmarshalInputCreateInvoiceInput),
 			graphql.NewInputUnmarshaler("CreateMessageTemplateInput", ec.unmarshalInputCreateMessageTemplateInput),
+			graphql.NewInputUnmarshaler("CreateModulePermissionInput", ec.unmarshalInputCreateModulePermissionInput),
 			graphql.NewInputUnmarshaler("CreateOrganizationInput", ec.unmarshalInputCreateOrganizationInput),
 			graphql.NewInputUnmarshaler("CreateRoleInput", ec.unmarshalInputCreateRoleInput),
 			graphql.NewInputUnmarshaler("DeliveryWhereInput", ec.unmarshalInputDeliveryWhereInput),
@@ -3220,6 +3301,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateMemberInput", ec.unmarshalInputUpdateMemberInput),
 			graphql.NewInputUnmarshaler("UpdateMessageTemplateInput", ec.unmarshalInputUpdateMessageTemplateInput),
 			graphql.NewInputUnmarshaler("UpdateMessagingSettingsInput", ec.unmarshalInputUpdateMessagingSettingsInput),
+			graphql.NewInputUnmarshaler("UpdateModulePermissionInput", ec.unmarshalInputUpdateModulePermissionInput),
 			graphql.NewInputUnmarshaler("UpdateOrganizationInput", ec.unmarshalInputUpdateOrganizationInput),
 			graphql.NewInputUnmarshaler("UpdateProfileInput", ec.unmarshalInputUpdateProfileInput),
 			graphql.NewInputUnmarshaler("UpdateRoleInput", ec.unmarshalInputUpdateRoleInput),
@@ -4552,6 +4634,24 @@ func (ec *executionContext) childFields_MessagingSetting(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type MessagingSetting", field.Name)
 }
 
+func (ec *executionContext) childFields_ModulePermission(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ModulePermission_id(ctx, field)
+	case "key":
+		return ec.fieldContext_ModulePermission_key(ctx, field)
+	case "name":
+		return ec.fieldContext_ModulePermission_name(ctx, field)
+	case "description":
+		return ec.fieldContext_ModulePermission_description(ctx, field)
+	case "app":
+		return ec.fieldContext_ModulePermission_app(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ModulePermission_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ModulePermission", field.Name)
+}
+
 func (ec *executionContext) childFields_Organization(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4600,6 +4700,8 @@ func (ec *executionContext) childFields_Organization(ctx context.Context, field 
 		return ec.fieldContext_Organization_messagingSettings(ctx, field)
 	case "apiKeys":
 		return ec.fieldContext_Organization_apiKeys(ctx, field)
+	case "modulePermissions":
+		return ec.fieldContext_Organization_modulePermissions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Organization", field.Name)
 }
@@ -5114,6 +5216,20 @@ func (ec *executionContext) field_Mutation_createMessageTemplate_args(ctx contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.CreateMessageTemplateInput, error) {
 			return ec.unmarshalNCreateMessageTemplateInput2staffroomᚋentᚐCreateMessageTemplateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createModulePermission_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (CreateModulePermissionInput, error) {
+			return ec.unmarshalNCreateModulePermissionInput2staffroomᚋgraphᚐCreateModulePermissionInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5783,6 +5899,28 @@ func (ec *executionContext) field_Mutation_updateMessagingSettings_args(ctx cont
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateModulePermission_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2staffroomᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (UpdateModulePermissionInput, error) {
+			return ec.unmarshalNUpdateModulePermissionInput2staffroomᚋgraphᚐUpdateModulePermissionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -11669,6 +11807,144 @@ func (ec *executionContext) fieldContext_MessagingSetting_requireVerifiedPhone(_
 	return graphql.NewScalarFieldContext("MessagingSetting", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _ModulePermission_id(ctx context.Context, field graphql.CollectedField, obj *ent.ModulePermission) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModulePermission_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2staffroomᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModulePermission_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModulePermission", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ModulePermission_key(ctx context.Context, field graphql.CollectedField, obj *ent.ModulePermission) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModulePermission_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModulePermission_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModulePermission", field, false, false, "String")
+}
+
+func (ec *executionContext) _ModulePermission_name(ctx context.Context, field graphql.CollectedField, obj *ent.ModulePermission) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModulePermission_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModulePermission_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModulePermission", field, false, false, "String")
+}
+
+func (ec *executionContext) _ModulePermission_description(ctx context.Context, field graphql.CollectedField, obj *ent.ModulePermission) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModulePermission_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModulePermission_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModulePermission", field, false, false, "String")
+}
+
+func (ec *executionContext) _ModulePermission_app(ctx context.Context, field graphql.CollectedField, obj *ent.ModulePermission) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModulePermission_app(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.App, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModulePermission_app(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModulePermission", field, false, false, "String")
+}
+
+func (ec *executionContext) _ModulePermission_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.ModulePermission) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModulePermission_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModulePermission_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModulePermission", field, false, false, "Time")
+}
+
 func (ec *executionContext) _Mutation_signUp(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15192,6 +15468,130 @@ func (ec *executionContext) fieldContext_Mutation_revokeAPIKey(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createModulePermission(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createModulePermission(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateModulePermission(ctx, fc.Args["input"].(CreateModulePermissionInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNString2string(ctx, "integrations.manage")
+				if err != nil {
+					var zeroVal *ent.ModulePermission
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *ent.ModulePermission
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ModulePermission) graphql.Marshaler {
+			return ec.marshalOModulePermission2ᚖstaffroomᚋentᚐModulePermission(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createModulePermission(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ModulePermission(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createModulePermission_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateModulePermission(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateModulePermission(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateModulePermission(ctx, fc.Args["id"].(pulid.ID), fc.Args["input"].(UpdateModulePermissionInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNString2string(ctx, "integrations.manage")
+				if err != nil {
+					var zeroVal *ent.ModulePermission
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *ent.ModulePermission
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ModulePermission) graphql.Marshaler {
+			return ec.marshalOModulePermission2ᚖstaffroomᚋentᚐModulePermission(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateModulePermission(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ModulePermission(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateModulePermission_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Organization_id(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16079,6 +16479,38 @@ func (ec *executionContext) fieldContext_Organization_apiKeys(_ context.Context,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_APIKey(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Organization_modulePermissions(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organization_modulePermissions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Organization().ModulePermissions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ModulePermission) graphql.Marshaler {
+			return ec.marshalNModulePermission2ᚕᚖstaffroomᚋentᚐModulePermissionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organization_modulePermissions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Organization",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ModulePermission(ctx, field)
 		},
 	}
 	return fc, nil
@@ -17794,7 +18226,7 @@ func (ec *executionContext) _Viewer_permissions(ctx context.Context, field graph
 			return ec.fieldContext_Viewer_permissions(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Permissions(), nil
+			return ec.Resolvers.Viewer().Permissions(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
@@ -17805,7 +18237,7 @@ func (ec *executionContext) _Viewer_permissions(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Viewer_permissions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Viewer", field, true, false, "String")
+	return graphql.NewScalarFieldContext("Viewer", field, true, true, "String")
 }
 
 func (ec *executionContext) _Viewer_memberships(ctx context.Context, field graphql.CollectedField, obj *access.Viewer) (ret graphql.Marshaler) {
@@ -20154,6 +20586,69 @@ func (ec *executionContext) unmarshalInputCreateMessageTemplateInput(ctx context
 func UnmarshalCreateMessageTemplateInput(ctx context.Context, raw any) (ent.CreateMessageTemplateInput, error) {
 	var out ent.CreateMessageTemplateInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateMessageTemplateInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateModulePermissionInput(ctx context.Context, obj any) (CreateModulePermissionInput, error) {
+	var it CreateModulePermissionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"key", "name", "description", "app"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "key":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("key"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Key = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "app":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("app"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.App = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateModulePermissionInput unmarshals raw into the CreateModulePermissionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateModulePermissionInput(ctx context.Context, raw any) (CreateModulePermissionInput, error) {
+	var out CreateModulePermissionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateModulePermissionInput", raw, &out)
 	return out, err
 }
 
@@ -25411,6 +25906,62 @@ func UnmarshalUpdateMessagingSettingsInput(ctx context.Context, raw any) (Update
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateModulePermissionInput(ctx context.Context, obj any) (UpdateModulePermissionInput, error) {
+	var it UpdateModulePermissionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "description", "app"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "app":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("app"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.App = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateModulePermissionInput unmarshals raw into the UpdateModulePermissionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateModulePermissionInput(ctx context.Context, raw any) (UpdateModulePermissionInput, error) {
+	var out UpdateModulePermissionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateModulePermissionInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateOrganizationInput(ctx context.Context, obj any) (UpdateOrganizationInput, error) {
 	var it UpdateOrganizationInput
 	if obj == nil {
@@ -28260,6 +28811,64 @@ func (ec *executionContext) _MessagingSetting(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var modulePermissionImplementors = []string{"ModulePermission"}
+
+func (ec *executionContext) _ModulePermission(ctx context.Context, sel ast.SelectionSet, obj *ent.ModulePermission) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, modulePermissionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ModulePermission")
+		case "id":
+			out.Values[i] = ec._ModulePermission_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "key":
+			out.Values[i] = ec._ModulePermission_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._ModulePermission_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._ModulePermission_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "app":
+			out.Values[i] = ec._ModulePermission_app(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._ModulePermission_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -28692,6 +29301,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "createModulePermission":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createModulePermission(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "updateModulePermission":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateModulePermission(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -28850,6 +29473,12 @@ func (ec *executionContext) _Organization(ctx context.Context, sel ast.Selection
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Organization_apiKeys(ctx, field, obj)
+				})
+		case "modulePermissions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organization_modulePermissions(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -29514,10 +30143,11 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 					return ec._Viewer_membership(ctx, field, obj)
 				})
 		case "permissions":
-			out.Values[i] = ec._Viewer_permissions(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Viewer_permissions(ctx, field, obj)
+				})
 		case "memberships":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -29996,6 +30626,11 @@ func (ec *executionContext) unmarshalNCreateInvoiceInput2staffroomᚋentᚐCreat
 
 func (ec *executionContext) unmarshalNCreateMessageTemplateInput2staffroomᚋentᚐCreateMessageTemplateInput(ctx context.Context, v any) (ent.CreateMessageTemplateInput, error) {
 	res, err := ec.unmarshalInputCreateMessageTemplateInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateModulePermissionInput2staffroomᚋgraphᚐCreateModulePermissionInput(ctx context.Context, v any) (CreateModulePermissionInput, error) {
+	res, err := ec.unmarshalInputCreateModulePermissionInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -30553,6 +31188,30 @@ func (ec *executionContext) unmarshalNMessageWhereInput2ᚖstaffroomᚋentᚐMes
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNModulePermission2ᚕᚖstaffroomᚋentᚐModulePermissionᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.ModulePermission) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNModulePermission2ᚖstaffroomᚋentᚐModulePermission(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNModulePermission2ᚖstaffroomᚋentᚐModulePermission(ctx context.Context, sel ast.SelectionSet, v *ent.ModulePermission) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ModulePermission!")
+		return graphql.Null
+	}
+	return ec._ModulePermission(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNNode2ᚕstaffroomᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v []ent.Noder) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -30772,6 +31431,11 @@ func (ec *executionContext) unmarshalNUpdateMessageTemplateInput2staffroomᚋent
 
 func (ec *executionContext) unmarshalNUpdateMessagingSettingsInput2staffroomᚋgraphᚐUpdateMessagingSettingsInput(ctx context.Context, v any) (UpdateMessagingSettingsInput, error) {
 	res, err := ec.unmarshalInputUpdateMessagingSettingsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateModulePermissionInput2staffroomᚋgraphᚐUpdateModulePermissionInput(ctx context.Context, v any) (UpdateModulePermissionInput, error) {
+	res, err := ec.unmarshalInputUpdateModulePermissionInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -32507,6 +33171,13 @@ func (ec *executionContext) marshalOMessagingSetting2ᚖstaffroomᚋentᚐMessag
 		return graphql.Null
 	}
 	return ec._MessagingSetting(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOModulePermission2ᚖstaffroomᚋentᚐModulePermission(ctx context.Context, sel ast.SelectionSet, v *ent.ModulePermission) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ModulePermission(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalONode2staffroomᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v ent.Noder) graphql.Marshaler {

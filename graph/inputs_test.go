@@ -24,6 +24,9 @@ import (
 var writableInputFields = map[string]bool{
 	"AcceptInvitationInput.firstName": true, "AcceptInvitationInput.lastName": true,
 	"AcceptInvitationInput.password": true, "AcceptInvitationInput.phone": true, "AcceptInvitationInput.token": true,
+	"CreateModulePermissionInput.key": true, "CreateModulePermissionInput.name": true,
+	"CreateModulePermissionInput.description": true, "CreateModulePermissionInput.app": true,
+	"UpdateModulePermissionInput.name": true, "UpdateModulePermissionInput.description": true, "UpdateModulePermissionInput.app": true,
 	"CreateAPIKeyInput.name": true, "CreateAPIKeyInput.permissions": true, "CreateAPIKeyInput.expiresInDays": true,
 	"CreateGroupInput.description": true, "CreateGroupInput.kind": true, "CreateGroupInput.name": true,
 	"CreateInvoiceInput.amountCents": true, "CreateInvoiceInput.currency": true,

@@ -41,9 +41,28 @@ func (r *mutationResolver) RevokeAPIKey(ctx context.Context, id pulid.ID) (*ent.
 	return integrations.RevokeKey(ctx, r.db(ctx), id)
 }
 
+// CreateModulePermission is the resolver for the createModulePermission field.
+func (r *mutationResolver) CreateModulePermission(ctx context.Context, input CreateModulePermissionInput) (*ent.ModulePermission, error) {
+	return integrations.CreateModulePermission(ctx, r.db(ctx), integrations.ModulePermissionInput{
+		Key: &input.Key, Name: &input.Name, Description: input.Description, App: &input.App,
+	})
+}
+
+// UpdateModulePermission is the resolver for the updateModulePermission field.
+func (r *mutationResolver) UpdateModulePermission(ctx context.Context, id pulid.ID, input UpdateModulePermissionInput) (*ent.ModulePermission, error) {
+	return integrations.UpdateModulePermission(ctx, r.db(ctx), id, integrations.ModulePermissionInput{
+		Name: input.Name, Description: input.Description, App: input.App,
+	})
+}
+
 // APIKeys is the resolver for the apiKeys field.
 func (r *organizationResolver) APIKeys(ctx context.Context, obj *ent.Organization) ([]*ent.APIKey, error) {
 	return integrations.Keys(ctx, r.db(ctx), apiKeysCap)
+}
+
+// ModulePermissions is the resolver for the modulePermissions field.
+func (r *organizationResolver) ModulePermissions(ctx context.Context, obj *ent.Organization) ([]*ent.ModulePermission, error) {
+	return integrations.ModulePermissions(ctx, r.db(ctx), modulePermissionsCap)
 }
 
 // CheckAccess is the resolver for the checkAccess field.

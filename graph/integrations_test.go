@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -320,4 +321,88 @@ func rebind(d storetest.Dialect, query string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+const createModuleMutation = `mutation($in: CreateModulePermissionInput!) { createModulePermission(input: $in) { id key } }`
+
+func TestModulePermissionsWorkLikeBuiltInOnes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, d storetest.Dialect) {
+		s := apptest.New(t, d)
+		org := s.CreateOrg(t, "Module Club", "ACTIVITY")
+		other := s.CreateOrg(t, "Other Module Club", "ACTIVITY")
+		owner := org.Owner.Token
+		module := map[string]any{"key": "app.bookings.refund", "name": "Refund bookings", "app": "Bookings", "description": "Give money back"}
+		s.MustDo(t, owner, createModuleMutation, map[string]any{"in": module})
+		for _, bad := range []map[string]any{
+			{"key": "bookings.refund", "name": "No namespace", "app": "Bookings"},
+			{"key": "app.Bookings.refund", "name": "Upper case", "app": "Bookings"},
+			{"key": "app.bookings.refund", "name": "Taken", "app": "Bookings"},
+		} {
+			if r := s.Do(t, owner, createModuleMutation, map[string]any{"in": bad}); !slices.Contains(r.Codes(), "BAD_USER_INPUT") {
+				t.Errorf("module permission %v: got %v, want BAD_USER_INPUT", bad["key"], r.Codes())
+			}
+		}
+		admin := org.AddMember(t, "administrator", "Ad", "Min")
+		if r := s.Do(t, admin.Token, createModuleMutation, map[string]any{"in": map[string]any{"key": "app.pos.sell", "name": "Sell", "app": "POS"}}); !slices.Contains(r.Codes(), "FORBIDDEN") {
+			t.Errorf("an administrator without integrations.manage defines a module permission: %v", r.Codes())
+		}
+
+		// Every member reads the organization's module permissions.
+		guest := org.AddMember(t, "guest", "Gu", "Est")
+		r := s.MustDo(t, guest.Token, `{ viewer { organization { modulePermissions { key name app description } } } }`, nil)
+		if !strings.Contains(string(r.Data), `"key":"app.bookings.refund","name":"Refund bookings","app":"Bookings","description":"Give money back"`) {
+			t.Errorf("the guest reads %s", r.Data)
+		}
+
+		// A role holds it; the owner holds it as every permission.
+		createRole := `mutation($in: CreateRoleInput!) { createRole(input: $in) { id key permissions } }`
+		s.MustDo(t, owner, createRole, map[string]any{"in": map[string]any{"key": "cashier", "name": "Cashier",
+			"permissions": []any{"app.bookings.refund", access.MembersView}}})
+		cashier := org.AddMember(t, "cashier", "Cash", "Ier")
+		var perms struct {
+			Viewer struct{ Permissions []string }
+		}
+		s.MustDo(t, cashier.Token, `{ viewer { permissions } }`, nil).Decode(t, &perms)
+		if !sameSet(perms.Viewer.Permissions, []string{access.MembersView, "app.bookings.refund"}) {
+			t.Errorf("the cashier holds %v", perms.Viewer.Permissions)
+		}
+		s.MustDo(t, owner, `{ viewer { permissions } }`, nil).Decode(t, &perms)
+		if !slices.Contains(perms.Viewer.Permissions, "app.bookings.refund") {
+			t.Errorf("the owner's permissions lack the module permission: %v", perms.Viewer.Permissions)
+		}
+
+		// Granted like a built-in permission, and only by someone who holds it.
+		instructor := org.Insert(t, "instructor", "In", "Structor", "instructor.module@example.com", false)
+		update := `mutation($id: ID!, $in: UpdateMemberInput!) { updateMember(id: $id, input: $in) { permissions } }`
+		grant := map[string]any{"id": instructor.ID, "in": map[string]any{"grants": []any{"app.bookings.refund"}}}
+		if r := s.Do(t, admin.Token, update, grant); !slices.Contains(r.Codes(), "FORBIDDEN") {
+			t.Errorf("an administrator who lacks it grants a module permission: %v", r.Codes())
+		}
+		s.MustDo(t, owner, update, grant)
+		if r := s.Do(t, owner, update, map[string]any{"id": instructor.ID, "in": map[string]any{"grants": []any{"app.bookings.undefined"}}}); !slices.Contains(r.Codes(), "BAD_USER_INPUT") {
+			t.Errorf("granting an undefined module permission: %v", r.Codes())
+		}
+
+		// Apps ask about it: checkAccess, explainPermission, a key holding it.
+		key, _ := createKey(t, s, owner, map[string]any{"name": "Bookings", "permissions": []any{access.MembersView, "app.bookings.refund"}})
+		q := `query($m: ID!) { checkAccess(memberId: $m, permission: "app.bookings.refund") { granted source } explainPermission(memberId: $m, permission: "app.bookings.refund") { granted source } }`
+		for id, want := range map[pulid.ID]string{instructor.ID: "GRANT", cashier.MembershipID: "ROLE", admin.MembershipID: "NONE"} {
+			r := s.MustDo(t, key, q, map[string]any{"m": id})
+			granted := want != "NONE"
+			exp := fmt.Sprintf(`{"checkAccess":{"granted":%v,"source":"%s"},"explainPermission":{"granted":%v,"source":"%s"}}`, granted, want, granted, want)
+			if string(r.Data) != exp {
+				t.Errorf("asking about %s: %s, want %s", id, r.Data, exp)
+			}
+		}
+		s.MustDo(t, key, `{ viewer { permissions } }`, nil).Decode(t, &perms)
+		if !slices.Contains(perms.Viewer.Permissions, "app.bookings.refund") {
+			t.Errorf("the key's permissions: %v", perms.Viewer.Permissions)
+		}
+
+		// Another organization does not know it.
+		r = s.Do(t, other.Owner.Token, createRole, map[string]any{"in": map[string]any{"key": "thief", "name": "Thief", "permissions": []any{"app.bookings.refund"}}})
+		if !slices.Contains(r.Codes(), "BAD_USER_INPUT") {
+			t.Errorf("another organization uses this one's module permission: %v", r.Codes())
+		}
+	})
 }

@@ -86,6 +86,13 @@ type CreateAPIKeyPayload struct {
 	Key string `json:"key"`
 }
 
+type CreateModulePermissionInput struct {
+	Key         string  `json:"key"`
+	Name        string  `json:"name"`
+	Description *string `json:"description,omitempty"`
+	App         string  `json:"app"`
+}
+
 type CreateOrganizationInput struct {
 	Name     string  `json:"name"`
 	Slug     *string `json:"slug,omitempty"`
@@ -267,6 +274,12 @@ type UpdateMemberInput struct {
 
 type UpdateMessagingSettingsInput struct {
 	RequireVerifiedPhone *bool `json:"requireVerifiedPhone,omitempty"`
+}
+
+type UpdateModulePermissionInput struct {
+	Name        *string `json:"name,omitempty"`
+	Description *string `json:"description,omitempty"`
+	App         *string `json:"app,omitempty"`
 }
 
 type UpdateOrganizationInput struct {

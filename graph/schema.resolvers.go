@@ -19,7 +19,6 @@ import (
 	"staffroom/internal/access"
 	"staffroom/internal/audit"
 	"staffroom/internal/auth"
-	"staffroom/internal/errcode"
 	"staffroom/internal/groups"
 	"staffroom/internal/integrations"
 	invitation1 "staffroom/internal/invitation"
@@ -49,7 +48,7 @@ func (r *membershipResolver) Permissions(ctx context.Context, obj *ent.Membershi
 	if err != nil {
 		return nil, err
 	}
-	return access.Effective(r0.Key, r0.Permissions, obj.Grants, obj.Revokes), nil
+	return integrations.WithOwnerModules(ctx, r.db(ctx), r0.Key, access.Effective(r0.Key, r0.Permissions, obj.Grants, obj.Revokes))
 }
 
 // Locked is the resolver for the locked field.
@@ -626,8 +625,8 @@ func (r *queryResolver) PermissionCatalog(ctx context.Context) ([]*access.Permis
 
 // ExplainPermission is the resolver for the explainPermission field.
 func (r *queryResolver) ExplainPermission(ctx context.Context, memberID pulid.ID, permission string) (*PermissionExplanation, error) {
-	if !access.Known(permission) {
-		return nil, errcode.Input("permission", "unknown permission %q", permission)
+	if err := access.FromContext(ctx).ValidateIn(ctx, r.db(ctx), "permission", []string{permission}); err != nil {
+		return nil, err
 	}
 	m, err := r.db(ctx).Membership.Query().Where(membership.ID(memberID)).WithRole().Only(ctx)
 	if err != nil {
@@ -718,6 +717,11 @@ func (r *viewerResolver) Membership(ctx context.Context, obj *access.Viewer) (*e
 		return nil, nil
 	}
 	return r.db(ctx).Membership.Get(access.NewContext(ctx, obj), obj.MembershipID)
+}
+
+// Permissions is the resolver for the permissions field.
+func (r *viewerResolver) Permissions(ctx context.Context, obj *access.Viewer) ([]string, error) {
+	return integrations.WithOwnerModules(access.NewContext(ctx, obj), r.db(ctx), obj.RoleKey, obj.Permissions())
 }
 
 // Memberships is the resolver for the memberships field.

@@ -140,7 +140,15 @@ func Effective(roleKey string, role, grants, revokes []string) []string {
 			out = append(out, p.Key)
 		}
 	}
-	return out
+	// The organization's module permissions follow, in key order.
+	var modules []string
+	for _, p := range slices.Concat(role, grants) {
+		if IsModulePermission(p) && !slices.Contains(revokes, p) && !slices.Contains(modules, p) {
+			modules = append(modules, p)
+		}
+	}
+	slices.Sort(modules)
+	return append(out, modules...)
 }
 
 // RolePreset is a role that a preset seeds.

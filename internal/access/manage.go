@@ -29,21 +29,6 @@ func (v *Viewer) CheckManage(permission string, member pulid.ID, currentRole, ne
 	return nil
 }
 
-// CheckGive allows the viewer to give permissions away — in a grant or a custom
-// role — only when they hold each of them: nobody escalates beyond themselves.
-// Unknown permissions are bad input.
-func (v *Viewer) CheckGive(field string, permissions []string) error {
-	if err := Validate(permissions); err != nil {
-		return errcode.Input(field, "%v", err)
-	}
-	for _, p := range permissions {
-		if !v.Has(p) {
-			return errcode.New(errcode.Forbidden, "you cannot give %s: you do not hold it", p)
-		}
-	}
-	return nil
-}
-
 // CheckRoleWithin allows a custom role that manages roles only when the viewer
 // manages each of them too.
 func (v *Viewer) CheckRoleWithin(manages []string) error {

@@ -131,7 +131,8 @@ func (v *Viewer) Has(permission string) bool {
 		return false
 	}
 	_, ok := v.permissions[permission]
-	return ok
+	// Owners hold every permission, the organization's module permissions too.
+	return ok || (v.owner && IsModulePermission(permission))
 }
 
 // Manages reports whether the viewer's role may manage holders of a role.
@@ -146,7 +147,8 @@ func (v *Viewer) Manages(roleKey string) bool {
 	return ok
 }
 
-// Permissions returns the viewer's effective permissions in catalog order.
+// Permissions returns the viewer's effective permissions in catalog order,
+// then the module permissions its role and grants give, in key order.
 func (v *Viewer) Permissions() []string {
 	out := []string{}
 	for _, p := range Catalog {
@@ -154,7 +156,14 @@ func (v *Viewer) Permissions() []string {
 			out = append(out, p.Key)
 		}
 	}
-	return out
+	var modules []string
+	for p := range v.permissions {
+		if IsModulePermission(p) {
+			modules = append(modules, p)
+		}
+	}
+	slices.Sort(modules)
+	return append(out, modules...)
 }
 
 // SeesAllGroups reports whether the viewer's group row scope is the whole organization.

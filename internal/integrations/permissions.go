@@ -3,47 +3,135 @@ package integrations
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"staffroom/ent"
 	"staffroom/ent/modulepermission"
+	"staffroom/ent/schema/pulid"
 	"staffroom/internal/access"
+	"staffroom/internal/audit"
 	"staffroom/internal/errcode"
+	"staffroom/internal/store"
 )
 
-// ModulePrefix starts every module permission: app.<module>.<action>.
-const ModulePrefix = "app."
+// MaxModulePermissions bounds the permissions one organization defines.
+const MaxModulePermissions = 200
+
+var moduleKeyPattern = regexp.MustCompile(`^app\.[a-z][a-z0-9_]{0,39}\.[a-z][a-z0-9_]{0,39}$`)
 
 // ValidatePermissions returns BAD_USER_INPUT naming field when a permission is
 // neither in the catalog nor one of the viewer's organization's module
-// permissions: the one check of permission keys that knows the organization.
+// permissions (access.Viewer.ValidateIn, the one check of permission keys).
 func ValidatePermissions(ctx context.Context, client *ent.Client, field string, permissions []string) error {
-	var modules []string
-	for _, p := range permissions {
-		switch {
-		case access.Known(p):
-		case strings.HasPrefix(p, ModulePrefix):
-			modules = append(modules, p)
-		default:
-			return errcode.Input(field, "unknown permission %q", p)
+	return access.FromContext(ctx).ValidateIn(ctx, client, field, permissions)
+}
+
+// ModulePermissionInput is what createModulePermission and
+// updateModulePermission take; nil fields are left as they are.
+type ModulePermissionInput struct {
+	Key, Name, Description, App *string
+}
+
+// CreateModulePermission defines a permission of the viewer's organization
+// for one of its apps: app.<module>.<action>, unique in the organization.
+func CreateModulePermission(ctx context.Context, client *ent.Client, in ModulePermissionInput) (*ent.ModulePermission, error) {
+	v := access.FromContext(ctx)
+	key := strings.TrimSpace(deref(in.Key))
+	if !moduleKeyPattern.MatchString(key) {
+		return nil, errcode.Input("key", "a module permission is app.<module>.<action>: lower-case letters, digits and underscores, each part starting with a letter")
+	}
+	name, app := strings.TrimSpace(deref(in.Name)), strings.TrimSpace(deref(in.App))
+	if name == "" {
+		return nil, errcode.Input("name", "a module permission needs a name")
+	}
+	if app == "" {
+		return nil, errcode.Input("app", "name the app the permission belongs to")
+	}
+	var out *ent.ModulePermission
+	err := store.InTx(ctx, client, func(ctx context.Context, tx *ent.Client) error {
+		n, err := tx.ModulePermission.Query().Count(ctx)
+		if err != nil {
+			return err
 		}
+		if n >= MaxModulePermissions {
+			return errcode.New(errcode.Conflict, "an organization defines at most %d module permissions", MaxModulePermissions)
+		}
+		out, err = tx.ModulePermission.Create().SetKey(key).SetName(name).SetDescription(strings.TrimSpace(deref(in.Description))).
+			SetApp(app).Save(ctx)
+		if ent.IsConstraintError(err) {
+			return errcode.Input("key", "the organization already has the permission %s", key)
+		}
+		if err != nil {
+			return fmt.Errorf("integrations: create module permission: %w", err)
+		}
+		return audit.Record(ctx, tx, v.OrgID, audit.Event{Action: "modulepermission.created", TargetType: "ModulePermission",
+			TargetID: out.ID, Data: map[string]any{"key": key, "name": name, "app": app}})
+	})
+	return out, err
+}
+
+// UpdateModulePermission renames or redescribes a module permission; its key
+// never changes, since roles, grants and keys name it.
+func UpdateModulePermission(ctx context.Context, client *ent.Client, id pulid.ID, in ModulePermissionInput) (*ent.ModulePermission, error) {
+	v := access.FromContext(ctx)
+	var out *ent.ModulePermission
+	err := store.InTx(ctx, client, func(ctx context.Context, tx *ent.Client) error {
+		mp, err := tx.ModulePermission.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		upd, data := tx.ModulePermission.UpdateOne(mp), map[string]any{}
+		if in.Name != nil {
+			name := strings.TrimSpace(*in.Name)
+			if name == "" {
+				return errcode.Input("name", "a module permission needs a name")
+			}
+			upd.SetName(name)
+			data["name"] = audit.Change(mp.Name, name)
+		}
+		if in.App != nil {
+			app := strings.TrimSpace(*in.App)
+			if app == "" {
+				return errcode.Input("app", "name the app the permission belongs to")
+			}
+			upd.SetApp(app)
+			data["app"] = audit.Change(mp.App, app)
+		}
+		if in.Description != nil {
+			upd.SetDescription(strings.TrimSpace(*in.Description))
+		}
+		if out, err = upd.Save(ctx); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, v.OrgID, audit.Event{Action: "modulepermission.updated", TargetType: "ModulePermission",
+			TargetID: mp.ID, Data: data})
+	})
+	return out, err
+}
+
+// ModulePermissions lists the organization's module permissions by key.
+func ModulePermissions(ctx context.Context, client *ent.Client, limit int) ([]*ent.ModulePermission, error) {
+	return client.ModulePermission.Query().Order(ent.Asc(modulepermission.FieldKey)).Limit(limit).All(ctx)
+}
+
+// WithOwnerModules returns a member's effective permissions with, for an
+// owner (who holds every permission), the organization's module permissions.
+func WithOwnerModules(ctx context.Context, client *ent.Client, roleKey string, permissions []string) ([]string, error) {
+	if roleKey != access.OwnerRole {
+		return permissions, nil
 	}
-	if len(modules) == 0 {
-		return nil
-	}
-	found, err := client.ModulePermission.Query().Where(modulepermission.KeyIn(modules...)).
+	keys, err := client.ModulePermission.Query().Order(ent.Asc(modulepermission.FieldKey)).
 		Select(modulepermission.FieldKey).Strings(ctx)
 	if err != nil {
-		return fmt.Errorf("integrations: module permissions: %w", err)
+		return nil, err
 	}
-	known := map[string]bool{}
-	for _, k := range found {
-		known[k] = true
+	return append(permissions, keys...), nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
 	}
-	for _, p := range modules {
-		if !known[p] {
-			return errcode.Input(field, "unknown permission %q", p)
-		}
-	}
-	return nil
+	return *s
 }

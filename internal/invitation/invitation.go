@@ -113,7 +113,7 @@ func (s *Service) invite(ctx context.Context, tx *ent.Client, in Input) (*Sent, 
 	if err := v.CheckManage(access.MembersInvite, "", r.Key, ""); err != nil {
 		return nil, err
 	}
-	if err := v.CheckGive("grants", in.Grants); err != nil {
+	if err := v.CheckGiveIn(ctx, tx, "grants", in.Grants); err != nil {
 		return nil, err
 	}
 	if err := checkInvitee(ctx, tx, v.OrgID, in); err != nil {
@@ -473,7 +473,7 @@ func (s *Service) checkInviter(ctx context.Context, tx *ent.Client, inv *ent.Inv
 		OrgID: m.OrganizationID, MembershipID: m.ID, RoleID: r.ID, RoleKey: r.Key, GroupScope: string(m.GroupScope),
 		RolePermissions: r.Permissions, Grants: m.Grants, Revokes: m.Revokes, Manages: r.Manages, GroupScopes: r.GroupScopes,
 	})
-	if inviter.CheckManage(access.MembersInvite, "", inv.Edges.Role.Key, "") != nil || inviter.CheckGive("grants", inv.Grants) != nil {
+	if inviter.CheckManage(access.MembersInvite, "", inv.Edges.Role.Key, "") != nil || inviter.CheckGiveIn(ctx, tx, "grants", inv.Grants) != nil {
 		return errcode.New(errcode.InvitationInvalid, "the person who invited you can no longer give this role; ask for a new invitation")
 	}
 	return nil

@@ -46,7 +46,7 @@ func CreateRole(ctx context.Context, client *ent.Client, in RoleInput) (*ent.Rol
 		if err != nil {
 			return err
 		}
-		if err := checkRole(v, in.Permissions, manages); err != nil {
+		if err := checkRole(ctx, tx, v, in.Permissions, manages); err != nil {
 			return err
 		}
 		scope := role.DefaultGroupScopeLINKED
@@ -72,8 +72,8 @@ func CreateRole(ctx context.Context, client *ent.Client, in RoleInput) (*ent.Rol
 	return out, err
 }
 
-func checkRole(v *access.Viewer, permissions, manages []string) error {
-	if err := v.CheckGive("permissions", permissions); err != nil {
+func checkRole(ctx context.Context, tx *ent.Client, v *access.Viewer, permissions, manages []string) error {
+	if err := v.CheckGiveIn(ctx, tx, "permissions", permissions); err != nil {
 		return err
 	}
 	return v.CheckRoleWithin(manages)
@@ -102,12 +102,12 @@ func UpdateRole(ctx context.Context, client *ent.Client, id pulid.ID, in RoleInp
 			upd.SetDescription(*in.Description)
 		}
 		if in.Permissions != nil {
-			if err := access.Validate(in.Permissions); err != nil {
-				return errcode.Input("permissions", "%v", err)
+			if err := v.ValidateIn(ctx, tx, "permissions", in.Permissions); err != nil {
+				return err
 			}
 			// Only what is added must be the editor's own: removing a
 			// permission the editor lacks is no escalation.
-			if err := v.CheckGive("permissions", added(r.Permissions, in.Permissions)); err != nil {
+			if err := v.CheckGiveIn(ctx, tx, "permissions", added(r.Permissions, in.Permissions)); err != nil {
 				return err
 			}
 			upd.SetPermissions(in.Permissions)

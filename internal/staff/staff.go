@@ -188,15 +188,15 @@ func Update(ctx context.Context, client *ent.Client, id pulid.ID, in UpdateInput
 			}
 		}
 		if in.Grants != nil {
-			if err := v.CheckGive("grants", in.Grants); err != nil {
+			if err := v.CheckGiveIn(ctx, tx, "grants", in.Grants); err != nil {
 				return err
 			}
 			upd.SetGrants(dedupe(in.Grants))
 			data["grants"] = audit.Change(m.Grants, dedupe(in.Grants))
 		}
 		if in.Revokes != nil {
-			if err := access.Validate(in.Revokes); err != nil {
-				return errcode.Input("revokes", "%v", err)
+			if err := v.ValidateIn(ctx, tx, "revokes", in.Revokes); err != nil {
+				return err
 			}
 			upd.SetRevokes(dedupe(in.Revokes))
 			data["revokes"] = audit.Change(m.Revokes, dedupe(in.Revokes))
