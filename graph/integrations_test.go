@@ -383,6 +383,12 @@ func TestModulePermissionsWorkLikeBuiltInOnes(t *testing.T) {
 			t.Errorf("granting an undefined module permission: %v", r.Codes())
 		}
 
+		// The access review lists the grant beyond the role.
+		r = s.MustDo(t, owner, `{ viewer { organization { accessReview { extraGrants { id } } } } }`, nil)
+		if !strings.Contains(string(r.Data), string(instructor.ID)) {
+			t.Errorf("the access review misses the module permission granted to the instructor: %s", r.Data)
+		}
+
 		// Apps ask about it: checkAccess, explainPermission, a key holding it.
 		key, _ := createKey(t, s, owner, map[string]any{"name": "Bookings", "permissions": []any{access.MembersView, "app.bookings.refund"}})
 		q := `query($m: ID!) { checkAccess(memberId: $m, permission: "app.bookings.refund") { granted source } explainPermission(memberId: $m, permission: "app.bookings.refund") { granted source } }`
