@@ -412,3 +412,33 @@ func TestModulePermissionsWorkLikeBuiltInOnes(t *testing.T) {
 		}
 	})
 }
+
+func TestChangesMadeWithAKeyNameTheKey(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, d storetest.Dialect) {
+		s := apptest.New(t, d)
+		org := s.CreateOrg(t, "Audited Club", "ACTIVITY")
+		key, id := createKey(t, s, org.Owner.Token, map[string]any{"name": "Timetable sync", "permissions": []any{access.GroupsView, access.GroupsManage}})
+		s.MustDo(t, key, `mutation { createGroup(input: {name: "Synced class", kind: CLASS}) { id } }`, nil)
+		r := s.MustDo(t, org.Owner.Token, `{ viewer { organization { auditEvents(first: 1) { edges { node { action actor { id } data } } } } } }`, nil)
+		var out struct {
+			Viewer struct {
+				Organization struct {
+					AuditEvents struct {
+						Edges []struct {
+							Node struct {
+								Action string
+								Actor  *struct{ ID string }
+								Data   map[string]any
+							}
+						}
+					}
+				}
+			}
+		}
+		r.Decode(t, &out)
+		edges := out.Viewer.Organization.AuditEvents.Edges
+		if len(edges) != 1 || edges[0].Node.Action != "group.created" || edges[0].Node.Actor != nil || edges[0].Node.Data["apiKey"] != string(id) {
+			t.Errorf("the event of a key's change: %s; want group.created naming key %s and no member", r.Data, id)
+		}
+	})
+}

@@ -6,6 +6,7 @@ package audit
 import (
 	"context"
 	"fmt"
+	"maps"
 	"time"
 
 	"staffroom/ent"
@@ -37,10 +38,19 @@ func Record(ctx context.Context, tx *ent.Client, org pulid.ID, e Event) error {
 		SetTargetType(e.TargetType).SetTargetID(string(e.TargetID)).
 		SetIP(meta.IP).SetUserAgent(truncate(meta.UserAgent, 512)).SetRequestID(meta.ID).
 		SetCreatedAt(time.Now())
+	v := access.FromContext(ctx)
+	if v.IsAPIKey() && v.OrgID == org {
+		// A key has no membership to name as the actor: the event names the key.
+		e.Data = maps.Clone(e.Data)
+		if e.Data == nil {
+			e.Data = map[string]any{}
+		}
+		e.Data["apiKey"] = string(v.APIKeyID)
+	}
 	if e.Data != nil {
 		create.SetData(e.Data)
 	}
-	if v := access.FromContext(ctx); e.Actor == "" && v.Active() && v.OrgID == org {
+	if e.Actor == "" && v.Active() && v.OrgID == org {
 		e.Actor = v.MembershipID
 	}
 	if e.Actor != "" {
