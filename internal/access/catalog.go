@@ -185,7 +185,7 @@ func owner(manages ...string) RolePreset {
 	return RolePreset{Key: OwnerRole, Name: "Account owner", Permissions: All(), Manages: append([]string{OwnerRole}, manages...)}
 }
 
-// Presets are the role sets of ACCESS.md, by key.
+// Presets are the role sets of docs/authorization.md, by key.
 var Presets = map[string]Preset{
 	"ACTIVITY": {Key: "ACTIVITY", Roles: []RolePreset{
 		owner("administrator", "attendant", "communication_agent", "instructor", "instructor_no_messaging", "guest"),

@@ -105,7 +105,7 @@ func jsonStrings(s sql.NullString) []string {
 func jsonMap(s sql.NullString) map[string]string {
 	out := map[string]string{}
 	if s.Valid {
-		_ = json.Unmarshal([]byte(s.String), &out) // written by ent as a JSON object, or NULL
+		_ = json.Unmarshal([]byte(s.String), &out) // written by ent as a JSON object
 	}
 	return out
 }

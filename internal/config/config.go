@@ -27,10 +27,10 @@ type Config struct {
 	ShutdownTimeout  time.Duration
 	MaxBodyBytes     int64
 	ComplexityLimit  int
+	MaxResponseBytes int
 	DepthLimit       int
 	TokenLimit       int
 	DBMaxOpenConns   int
-	MaxResponseBytes int
 	DBMaxIdleConns   int
 	DBStatementCache int
 	TrustedProxies   string

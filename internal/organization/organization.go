@@ -81,7 +81,7 @@ func Create(ctx context.Context, client *ent.Client, userID pulid.ID, in CreateI
 		// No seat limit until billing sets one (updateBilling's seats).
 		org, err = tx.Organization.Create().SetName(name).SetSlug(slug).SetTimezone(tz).SetBillingSeats(0).Save(ctx)
 		if ent.IsConstraintError(err) {
-			return errcode.Input("slug", "the slug %q is taken", slug)
+			return errcode.Taken("slug", "the slug %q is taken", slug)
 		}
 		if err != nil {
 			return err

@@ -152,7 +152,7 @@ type UpdateInput struct {
 	Contact Contact
 }
 
-// Update changes a member under the rules of ACCESS.md.
+// Update changes a member under the rules of docs/authorization.md.
 func Update(ctx context.Context, client *ent.Client, id pulid.ID, in UpdateInput) (*ent.Membership, error) {
 	v := access.FromContext(ctx)
 	var out *ent.Membership
@@ -222,7 +222,7 @@ func Update(ctx context.Context, client *ent.Client, id pulid.ID, in UpdateInput
 		}
 		if out, err = upd.Save(ctx); err != nil {
 			if ent.IsConstraintError(err) {
-				return errcode.Input("username", "the username is taken in this organization")
+				return errcode.Taken("username", "the username is taken in this organization")
 			}
 			return err
 		}
