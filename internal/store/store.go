@@ -135,6 +135,9 @@ func dsnFor(rawURL, dataDir string) (string, string, error) {
 // and makes every transaction take the write lock at BEGIN: two transactions that
 // read and then write cannot deadlock on lock upgrades.
 func sqliteDSN(path string) string {
+	// The path goes into a URI: a "?" or "#" in it (a test's name, a folder)
+	// would otherwise end it early.
+	path = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 	return "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
 		"&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 }
