@@ -12,7 +12,6 @@ import (
 	"staffroom/internal/audit"
 	"staffroom/internal/errcode"
 	"staffroom/internal/organization"
-	"staffroom/internal/store"
 )
 
 var errAccountNotManaged = errcode.New(errcode.AccountNotManaged,
@@ -65,25 +64,13 @@ func CheckAccountManaged(ctx context.Context, tx *ent.Client, v *access.Viewer, 
 func ManageAccount(ctx context.Context, client *ent.Client, id pulid.ID, action string, data map[string]any,
 	do func(ctx context.Context, m *ent.Membership) error) (*ent.Membership, error) {
 	v := access.FromContext(ctx)
-	var out *ent.Membership
-	err := store.InTx(ctx, client, func(ctx context.Context, tx *ent.Client) error {
-		m, err := lockedTarget(ctx, tx, v.OrgID, id)
-		if err != nil {
-			return err
-		}
-		if err := v.CheckManage(access.MembersManage, m.ID, m.Edges.Role.Key, ""); err != nil {
-			return err
-		}
-		if err := CheckAccountManaged(ctx, tx, v, m.UserID); err != nil {
-			return err
-		}
-		if err := do(ctx, m); err != nil {
-			return err
-		}
-		out = m
-		return audit.Record(ctx, tx, v.OrgID, audit.Event{Action: action, TargetType: "Membership", TargetID: m.ID, Data: data})
-	})
-	return out, err
+	return change(ctx, client, id, audit.Event{Action: action, Data: data}, false,
+		func(ctx context.Context, tx *ent.Client, m *ent.Membership) (*ent.Membership, error) {
+			if err := CheckAccountManaged(ctx, tx, v, m.UserID); err != nil {
+				return nil, err
+			}
+			return m, do(ctx, m)
+		})
 }
 
 // Contact is a login's name and phone as an administrator edits them; nil

@@ -295,7 +295,7 @@ func SetRole(ctx context.Context, client *ent.Client, ids []pulid.ID, roleID pul
 // SetStatus disables or re-enables a member.
 func SetStatus(ctx context.Context, client *ent.Client, id pulid.ID, status membership.Status) (*ent.Membership, error) {
 	action := map[membership.Status]string{membership.StatusDISABLED: "member.disabled", membership.StatusACTIVE: "member.enabled"}[status]
-	return change(ctx, client, id, action, status == membership.StatusDISABLED, func(ctx context.Context, tx *ent.Client, m *ent.Membership) (*ent.Membership, error) {
+	return change(ctx, client, id, audit.Event{Action: action}, status == membership.StatusDISABLED, func(ctx context.Context, tx *ent.Client, m *ent.Membership) (*ent.Membership, error) {
 		// A disabled member holds no seat: enabling one takes a seat again.
 		if status == membership.StatusACTIVE && m.Status != membership.StatusACTIVE {
 			if err := CheckSeats(ctx, tx, m.OrganizationID, 1, time.Now()); err != nil {
@@ -310,7 +310,7 @@ func SetStatus(ctx context.Context, client *ent.Client, id pulid.ID, status memb
 // messages and audit events stay attributed to it. Their login and their other
 // memberships are untouched.
 func Remove(ctx context.Context, client *ent.Client, id pulid.ID) (*ent.Membership, error) {
-	return change(ctx, client, id, "member.removed", true, func(ctx context.Context, tx *ent.Client, m *ent.Membership) (*ent.Membership, error) {
+	return change(ctx, client, id, audit.Event{Action: "member.removed"}, true, func(ctx context.Context, tx *ent.Client, m *ent.Membership) (*ent.Membership, error) {
 		return tx.Membership.UpdateOne(m).SetRemovedAt(time.Now()).Save(ctx)
 	})
 }
@@ -318,14 +318,14 @@ func Remove(ctx context.Context, client *ent.Client, id pulid.ID) (*ent.Membersh
 // Managed runs an action that needs members.manage over a member without
 // changing the membership itself (unlock, password reset), and records it.
 func Managed(ctx context.Context, client *ent.Client, id pulid.ID, action string, do func(ctx context.Context, m *ent.Membership) error) (*ent.Membership, error) {
-	return change(ctx, client, id, action, false, func(ctx context.Context, _ *ent.Client, m *ent.Membership) (*ent.Membership, error) {
+	return change(ctx, client, id, audit.Event{Action: action}, false, func(ctx context.Context, _ *ent.Client, m *ent.Membership) (*ent.Membership, error) {
 		return m, do(ctx, m)
 	})
 }
 
-// change applies a change to a member the viewer manages and records it; ending
-// a membership's access (ends) keeps an owner.
-func change(ctx context.Context, client *ent.Client, id pulid.ID, action string, ends bool,
+// change applies a change to a member the viewer manages and records it as e
+// (its target is the member); ending a membership's access (ends) keeps an owner.
+func change(ctx context.Context, client *ent.Client, id pulid.ID, e audit.Event, ends bool,
 	apply func(context.Context, *ent.Client, *ent.Membership) (*ent.Membership, error)) (*ent.Membership, error) {
 	v := access.FromContext(ctx)
 	var out *ent.Membership
@@ -345,7 +345,8 @@ func change(ctx context.Context, client *ent.Client, id pulid.ID, action string,
 		if out, err = apply(ctx, tx, m); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, v.OrgID, audit.Event{Action: action, TargetType: "Membership", TargetID: m.ID})
+		e.TargetType, e.TargetID = "Membership", m.ID
+		return audit.Record(ctx, tx, v.OrgID, e)
 	})
 	return out, err
 }
