@@ -417,3 +417,21 @@ func TestPasswordResetRequestsAreLimitedPerAddress(t *testing.T) {
 		}
 	})
 }
+
+// A refused new password names the argument the client sent it in.
+func TestPasswordPolicyNamesTheArgument(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, d storetest.Dialect) {
+		s := apptest.New(t, d, "STAFFROOM_SESSION_RATE_LIMIT=0")
+		u := s.SignUp(t, "policy@example.com", "Pat", "Policy")
+		cases := []struct{ token, query string }{
+			{u.Token, `mutation { changePassword(currentPassword: "` + apptest.Password + `", newPassword: "short") }`},
+			{"", `mutation { resetPassword(token: "not-a-token", newPassword: "short") { accessToken } }`},
+		}
+		for _, c := range cases {
+			r := s.Do(t, c.token, c.query, nil)
+			if len(r.Errors) == 0 || r.Errors[0].Code() != "BAD_USER_INPUT" || r.Errors[0].Extensions["field"] != "newPassword" {
+				t.Errorf("%s: want BAD_USER_INPUT on newPassword, got %v", c.query, r.Errors)
+			}
+		}
+	})
+}

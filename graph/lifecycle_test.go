@@ -359,7 +359,7 @@ func TestInvitationTemplate(t *testing.T) {
 		f := newMatrixFixture(t, d)
 		s := f.s
 		r := s.Do(t, f.tokens["owner"], `mutation { updateInvitationTemplate(input: {subject: "Join {{.Club}}"}) { subject } }`, nil)
-		if !slices.Equal(r.Codes(), []string{"BAD_USER_INPUT"}) || r.Errors[0].Extensions["field"] != "invitationSubject" {
+		if !slices.Equal(r.Codes(), []string{"BAD_USER_INPUT"}) || r.Errors[0].Extensions["field"] != "subject" {
 			t.Errorf("unknown placeholder: %+v", r.Errors)
 		}
 		s.MustDo(t, f.tokens["owner"], `mutation { updateOrganization(input: {name: "<b>Acme</b> & Co"}) { id } }`, nil)

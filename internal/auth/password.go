@@ -101,19 +101,20 @@ func verifyDummyPassword(password string) {
 	_, _ = verifyPassword(dummyHash(), password)
 }
 
-// CheckPasswordPolicy returns a BAD_USER_INPUT error on the password field when
-// password is too short, too long or among the most common passwords. There are
-// no composition rules: they push people to predictable patterns.
-func CheckPasswordPolicy(password string) error {
+// CheckPasswordPolicy returns a BAD_USER_INPUT error on field (the argument
+// the client named it by) when password is too short, too long or among the
+// most common passwords. There are no composition rules: they push people to
+// predictable patterns.
+func CheckPasswordPolicy(field, password string) error {
 	n := utf8.RuneCountInString(password)
 	if n < MinPasswordLength {
-		return errcode.Input("password", "the password must be at least %d characters long", MinPasswordLength)
+		return errcode.Input(field, "the password must be at least %d characters long", MinPasswordLength)
 	}
 	if n > MaxPasswordLength {
-		return errcode.Input("password", "the password must be at most %d characters long", MaxPasswordLength)
+		return errcode.Input(field, "the password must be at most %d characters long", MaxPasswordLength)
 	}
 	if _, common := commonPasswords()[normalizePassword(password)]; common {
-		return errcode.Input("password", "this password is one of the most common and easily guessed; choose another")
+		return errcode.Input(field, "this password is one of the most common and easily guessed; choose another")
 	}
 	return nil
 }

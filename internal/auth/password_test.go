@@ -119,7 +119,7 @@ var passwordPolicyTests = []struct {
 
 func TestCheckPasswordPolicy(t *testing.T) {
 	for _, tc := range passwordPolicyTests {
-		err := CheckPasswordPolicy(tc.password)
+		err := CheckPasswordPolicy("password", tc.password)
 		if tc.ok {
 			if err != nil {
 				t.Errorf("%s: %q refused: %v", tc.name, tc.password, err)

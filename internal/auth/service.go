@@ -414,7 +414,7 @@ func (s *Service) ChangePassword(ctx context.Context, v *access.Viewer, current,
 	if err != nil {
 		return err
 	}
-	if err := CheckPasswordPolicy(next); err != nil {
+	if err := CheckPasswordPolicy("newPassword", next); err != nil {
 		return err
 	}
 	sys := access.SystemContext(ctx, "change password")
@@ -514,7 +514,7 @@ func (s *Service) SendPasswordReset(ctx context.Context, userID pulid.ID) error 
 func (s *Service) ResetPassword(ctx context.Context, token, password string) (*Session, error) {
 	sys := access.SystemContext(ctx, "reset password")
 	invalid := errcode.Input("token", "the reset link is invalid or has expired; ask for a new one")
-	if err := CheckPasswordPolicy(password); err != nil {
+	if err := CheckPasswordPolicy("newPassword", password); err != nil {
 		return nil, err
 	}
 	reset, err := s.client.PasswordReset.Query().Where(passwordreset.TokenHash(HashToken(token))).Only(sys)

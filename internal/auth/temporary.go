@@ -20,7 +20,7 @@ import (
 // administrator hands over another way. Who may do this is the caller's
 // decision (staff.SetPassword).
 func (s *Service) SetTemporaryPassword(ctx context.Context, userID pulid.ID, password string) error {
-	if err := CheckPasswordPolicy(password); err != nil {
+	if err := CheckPasswordPolicy("password", password); err != nil {
 		return err
 	}
 	hash, err := HashPassword(password)

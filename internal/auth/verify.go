@@ -47,7 +47,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*SignUpResult, er
 	if err != nil {
 		return nil, err
 	}
-	if err := CheckPasswordPolicy(in.Password); err != nil {
+	if err := CheckPasswordPolicy("password", in.Password); err != nil {
 		return nil, err
 	}
 	first, last := strings.TrimSpace(in.FirstName), strings.TrimSpace(in.LastName)
@@ -201,7 +201,7 @@ func (s *Service) VerifyEmail(ctx context.Context, token, password string) (*Ses
 	if password == "" {
 		return nil, errcode.Input("password", "enter the password for this login to confirm your address: the one you chose when you signed up, or a new one")
 	}
-	if err := CheckPasswordPolicy(password); err != nil {
+	if err := CheckPasswordPolicy("password", password); err != nil {
 		return nil, err
 	}
 	proof := Proof{How: "verification link", Password: password, FirstName: ev.FirstName, LastName: ev.LastName, Phone: ev.Phone}

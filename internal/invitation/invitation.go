@@ -600,7 +600,7 @@ func (s *Service) takeOver(ctx context.Context, tx *ent.Client, inv *ent.Invitat
 // newPerson checks the password of a person who joins without a login of
 // theirs, and returns their name: as given, or as invited.
 func newPerson(inv *ent.Invitation, in AcceptInput) (first, last string, err error) {
-	if err := auth.CheckPasswordPolicy(in.Password); err != nil {
+	if err := auth.CheckPasswordPolicy("password", in.Password); err != nil {
 		return "", "", err
 	}
 	first, last = inv.FirstName, inv.LastName

@@ -64,21 +64,21 @@ func (t Template) Validate() error {
 
 // Render fills the template in. The HTML part escapes every value.
 func (t Template) Render(f Fields) (mail.Message, error) {
-	subject, err := renderText("invitationSubject", t.Subject, f)
+	subject, err := renderText("subject", t.Subject, f)
 	if err != nil {
 		return mail.Message{}, err
 	}
-	text, err := renderText("invitationText", t.Text, f)
+	text, err := renderText("text", t.Text, f)
 	if err != nil {
 		return mail.Message{}, err
 	}
 	tmpl, err := htmltemplate.New("html").Option("missingkey=error").Parse(t.HTML)
 	if err != nil {
-		return mail.Message{}, errcode.Input("invitationHtml", "the HTML template does not parse: %v", err)
+		return mail.Message{}, errcode.Input("html", "the HTML template does not parse: %v", err)
 	}
 	var html bytes.Buffer
 	if err := tmpl.Execute(&html, f); err != nil {
-		return mail.Message{}, errcode.Input("invitationHtml", "the HTML template fails: %v", err)
+		return mail.Message{}, errcode.Input("html", "the HTML template fails: %v", err)
 	}
 	return mail.Message{Subject: strings.TrimSpace(subject), Text: text, HTML: html.String()}, nil
 }
