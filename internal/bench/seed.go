@@ -108,6 +108,7 @@ type org struct {
 	roles   map[string]*ent.Role
 	members []member
 	groups  []pulid.ID
+	kinds   map[pulid.ID]group.Kind
 }
 
 type member struct {
@@ -396,8 +397,12 @@ func (s *seeder) createGroups(o *org, n int, label string) error {
 	if err != nil {
 		return fmt.Errorf("seed: groups: %w", err)
 	}
+	if o.kinds == nil {
+		o.kinds = map[pulid.ID]group.Kind{}
+	}
 	for _, g := range groups {
 		o.groups = append(o.groups, g.ID)
+		o.kinds[g.ID] = g.Kind
 	}
 	return nil
 }
@@ -480,6 +485,23 @@ func (s *seeder) authors(ctx context.Context, o *org, n int) ([]context.Context,
 	return out, nil
 }
 
+// visibleGroups returns the groups v may write to: by kind, every group or
+// only those linked to v, as the role's scope for the kind says.
+func visibleGroups(v *access.Viewer, o *org, linked []pulid.ID) []pulid.ID {
+	var out []pulid.ID
+	for _, g := range o.groups {
+		switch v.GroupScopeOf(string(o.kinds[g])) {
+		case string(membership.GroupScopeALL):
+			out = append(out, g)
+		case string(membership.GroupScopeLINKED):
+			if slices.Contains(linked, g) {
+				out = append(out, g)
+			}
+		}
+	}
+	return out
+}
+
 // messages sends n messages with messaging.Send, each as its author, to groups
 // the author sees and now and then to members, CC and BCC.
 func (s *seeder) messages(o *org, authors []context.Context, n int) error {
@@ -512,10 +534,7 @@ func (s *seeder) messages(o *org, authors []context.Context, n int) error {
 		if i%10 == 0 {
 			in.Channel = message.ChannelSMS
 		}
-		visible := o.groups
-		if !v.SeesAllGroups() {
-			visible = linked[v.MembershipID]
-		}
+		visible := visibleGroups(v, o, linked[v.MembershipID])
 		if len(visible) > 0 {
 			in.GroupIDs = s.pick(visible, 1+s.rng.IntN(min(2, len(visible))))
 		}
