@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	_ "embed"
@@ -10,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -47,14 +49,33 @@ const (
 // hashing admits as many Argon2id computations at once as there are cores.
 // Each holds its 19 MiB for its whole run, so without a bound 64 concurrent
 // log-ins take 1.2 GiB and finish no sooner than if they had queued; with it
-// the memory stays at a few tens of megabytes and the waiting is fair.
+// the memory stays at a few tens of megabytes and the waiting is fair (blocked
+// senders on a channel are served in order).
 var hashing = make(chan struct{}, runtime.GOMAXPROCS(0))
 
-// argon2id computes an Argon2id key within the bound on concurrent hashing.
-func argon2id(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
-	hashing <- struct{}{}
+// hashWaiting counts the callers waiting for a turn to hash; tests wait on it
+// to know a check is queued.
+var hashWaiting atomic.Int64
+
+// argon2id computes an Argon2id key within the bound on concurrent hashing. A
+// caller whose context ends before its turn leaves the queue with the
+// context's error: its client has gone or its time is up, and a hash for
+// nobody would only delay the log-ins queued behind it.
+func argon2id(ctx context.Context, password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) ([]byte, error) {
+	// Checked first: select picks at random when a slot is free too.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	hashWaiting.Add(1)
+	select {
+	case hashing <- struct{}{}:
+		hashWaiting.Add(-1)
+	case <-ctx.Done():
+		hashWaiting.Add(-1)
+		return nil, ctx.Err()
+	}
 	defer func() { <-hashing }()
-	return argon2.IDKey(password, salt, time, memory, threads, keyLen)
+	return argon2.IDKey(password, salt, time, memory, threads, keyLen), nil
 }
 
 // ErrMalformedHash is returned by verifyPassword for a stored hash it cannot read.
@@ -67,20 +88,29 @@ func HashPassword(password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("auth: hash password: %w", err)
 	}
-	key := argon2id([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	// Only password checks leave the queue early; a new password waits its turn.
+	key, err := argon2id(context.Background(), []byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	if err != nil {
+		return "", fmt.Errorf("auth: hash password: %w", err)
+	}
 	return encodePHC(phc{memory: argonMemory, time: argonTime, threads: argonThreads, salt: salt, key: key}), nil
 }
 
 // verifyPassword reports whether password matches the PHC string encoded,
-// hashing with the parameters stored in it. Only a malformed hash is an error.
-// It stays unexported: the one caller is Service.CheckPassword, which also
-// honours the lock, counts failures and limits each address.
-func verifyPassword(encoded, password string) (bool, error) {
+// hashing with the parameters stored in it. A malformed hash is an error
+// (ErrMalformedHash), and so is ctx ending while the check waits for its turn
+// (ctx's error: no password was checked). It stays unexported: the one caller
+// is Service.CheckPassword, which also honours the lock, counts failures and
+// limits each address.
+func verifyPassword(ctx context.Context, encoded, password string) (bool, error) {
 	h, err := decodePHC(encoded)
 	if err != nil {
 		return false, err
 	}
-	key := argon2id([]byte(password), h.salt, h.time, h.memory, h.threads, uint32(len(h.key)))
+	key, err := argon2id(ctx, []byte(password), h.salt, h.time, h.memory, h.threads, uint32(len(h.key)))
+	if err != nil {
+		return false, err
+	}
 	return subtle.ConstantTimeCompare(key, h.key) == 1, nil
 }
 
@@ -96,9 +126,11 @@ var dummyHash = sync.OnceValue(func() string {
 
 // verifyDummyPassword does the work of verifyPassword against a hash that
 // matches nothing, so that a log-in with an unknown email takes as long as one
-// with a wrong password and does not reveal which addresses have accounts.
-func verifyDummyPassword(password string) {
-	_, _ = verifyPassword(dummyHash(), password)
+// with a wrong password and does not reveal which addresses have accounts. It
+// returns ctx's error when ctx ended before the hash's turn.
+func verifyDummyPassword(ctx context.Context, password string) error {
+	_, err := verifyPassword(ctx, dummyHash(), password)
+	return err
 }
 
 // CheckPasswordPolicy returns a BAD_USER_INPUT error on field (the argument

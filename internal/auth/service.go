@@ -151,7 +151,9 @@ func (s *Service) CheckPassword(ctx context.Context, who predicate.User, passwor
 	sys := access.SystemContext(ctx, "check password")
 	u, err := s.client.User.Query().Where(who).Only(sys)
 	if ent.IsNotFound(err) {
-		verifyDummyPassword(password)
+		if err := verifyDummyPassword(ctx, password); err != nil {
+			return nil, err
+		}
 		return nil, errInvalidCredentials
 	}
 	if err != nil {
@@ -164,11 +166,22 @@ func (s *Service) CheckPassword(ctx context.Context, who predicate.User, passwor
 		if errcode.Is(err, errcode.AccountLocked) {
 			// Hash all the same, so that a locked account answers no sooner
 			// than an open one.
-			verifyDummyPassword(password)
+			if err := verifyDummyPassword(ctx, password); err != nil {
+				return nil, err
+			}
 		}
 		return nil, err
 	}
-	ok, err := verifyPassword(u.PasswordHash, password)
+	ok, err := verifyPassword(ctx, u.PasswordHash, password)
+	if err != nil && !errors.Is(err, ErrMalformedHash) {
+		// The client went away (or the request timed out) while the check
+		// waited for its turn to hash: no password was checked, so the claim
+		// is given back rather than counted as a failure.
+		if err := s.releaseAttempt(sys, u.ID); err != nil {
+			return nil, err
+		}
+		return nil, err
+	}
 	if err != nil || !ok {
 		if err := s.recordFailure(sys, u.ID); err != nil {
 			return nil, err
@@ -216,6 +229,19 @@ func (s *Service) claimAttempt(ctx context.Context, u *ent.User) error {
 
 func (s *Service) lockExpired(lockedAt time.Time) bool {
 	return s.settings.LockoutDuration > 0 && s.now().After(lockedAt.Add(s.settings.LockoutDuration))
+}
+
+// releaseAttempt gives back an attempt claimed by claimAttempt whose password
+// was never checked. A claim left counted would, at the limit and without a
+// lock, refuse every later attempt as busy.
+func (s *Service) releaseAttempt(ctx context.Context, id pulid.ID) error {
+	err := s.client.User.Update().
+		Where(user.ID(id), user.FailedLoginsGT(0), user.LockedAtIsNil()).
+		AddFailedLogins(-1).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("auth: release attempt: %w", err)
+	}
+	return nil
 }
 
 // recordFailure locks the account once the claimed attempts reach the limit.
