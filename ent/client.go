@@ -29,6 +29,7 @@ import (
 	"staffroom/ent/outboxemail"
 	"staffroom/ent/passwordreset"
 	"staffroom/ent/phoneverification"
+	"staffroom/ent/ratelimitwindow"
 	"staffroom/ent/role"
 	"staffroom/ent/session"
 	"staffroom/ent/user"
@@ -80,6 +81,8 @@ type Client struct {
 	PasswordReset *PasswordResetClient
 	// PhoneVerification is the client for interacting with the PhoneVerification builders.
 	PhoneVerification *PhoneVerificationClient
+	// RateLimitWindow is the client for interacting with the RateLimitWindow builders.
+	RateLimitWindow *RateLimitWindowClient
 	// Role is the client for interacting with the Role builders.
 	Role *RoleClient
 	// Session is the client for interacting with the Session builders.
@@ -114,6 +117,7 @@ func (c *Client) init() {
 	c.OutboxEmail = NewOutboxEmailClient(c.config)
 	c.PasswordReset = NewPasswordResetClient(c.config)
 	c.PhoneVerification = NewPhoneVerificationClient(c.config)
+	c.RateLimitWindow = NewRateLimitWindowClient(c.config)
 	c.Role = NewRoleClient(c.config)
 	c.Session = NewSessionClient(c.config)
 	c.User = NewUserClient(c.config)
@@ -226,6 +230,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		OutboxEmail:       NewOutboxEmailClient(cfg),
 		PasswordReset:     NewPasswordResetClient(cfg),
 		PhoneVerification: NewPhoneVerificationClient(cfg),
+		RateLimitWindow:   NewRateLimitWindowClient(cfg),
 		Role:              NewRoleClient(cfg),
 		Session:           NewSessionClient(cfg),
 		User:              NewUserClient(cfg),
@@ -265,6 +270,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		OutboxEmail:       NewOutboxEmailClient(cfg),
 		PasswordReset:     NewPasswordResetClient(cfg),
 		PhoneVerification: NewPhoneVerificationClient(cfg),
+		RateLimitWindow:   NewRateLimitWindowClient(cfg),
 		Role:              NewRoleClient(cfg),
 		Session:           NewSessionClient(cfg),
 		User:              NewUserClient(cfg),
@@ -300,7 +306,8 @@ func (c *Client) Use(hooks ...Hook) {
 		c.APIKey, c.AuditEvent, c.Delivery, c.EmailChange, c.EmailVerification, c.Group,
 		c.Invitation, c.Invoice, c.Membership, c.Message, c.MessageTemplate,
 		c.MessagingSetting, c.ModulePermission, c.Organization, c.OutboxEmail,
-		c.PasswordReset, c.PhoneVerification, c.Role, c.Session, c.User,
+		c.PasswordReset, c.PhoneVerification, c.RateLimitWindow, c.Role, c.Session,
+		c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -313,7 +320,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.APIKey, c.AuditEvent, c.Delivery, c.EmailChange, c.EmailVerification, c.Group,
 		c.Invitation, c.Invoice, c.Membership, c.Message, c.MessageTemplate,
 		c.MessagingSetting, c.ModulePermission, c.Organization, c.OutboxEmail,
-		c.PasswordReset, c.PhoneVerification, c.Role, c.Session, c.User,
+		c.PasswordReset, c.PhoneVerification, c.RateLimitWindow, c.Role, c.Session,
+		c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -356,6 +364,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.PasswordReset.mutate(ctx, m)
 	case *PhoneVerificationMutation:
 		return c.PhoneVerification.mutate(ctx, m)
+	case *RateLimitWindowMutation:
+		return c.RateLimitWindow.mutate(ctx, m)
 	case *RoleMutation:
 		return c.Role.mutate(ctx, m)
 	case *SessionMutation:
@@ -3141,6 +3151,140 @@ func (c *PhoneVerificationClient) mutate(ctx context.Context, m *PhoneVerificati
 	}
 }
 
+// RateLimitWindowClient is a client for the RateLimitWindow schema.
+type RateLimitWindowClient struct {
+	config
+}
+
+// NewRateLimitWindowClient returns a client for the RateLimitWindow from the given config.
+func NewRateLimitWindowClient(c config) *RateLimitWindowClient {
+	return &RateLimitWindowClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `ratelimitwindow.Hooks(f(g(h())))`.
+func (c *RateLimitWindowClient) Use(hooks ...Hook) {
+	c.hooks.RateLimitWindow = append(c.hooks.RateLimitWindow, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `ratelimitwindow.Intercept(f(g(h())))`.
+func (c *RateLimitWindowClient) Intercept(interceptors ...Interceptor) {
+	c.inters.RateLimitWindow = append(c.inters.RateLimitWindow, interceptors...)
+}
+
+// Create returns a builder for creating a RateLimitWindow entity.
+func (c *RateLimitWindowClient) Create() *RateLimitWindowCreate {
+	mutation := newRateLimitWindowMutation(c.config, OpCreate)
+	return &RateLimitWindowCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of RateLimitWindow entities.
+func (c *RateLimitWindowClient) CreateBulk(builders ...*RateLimitWindowCreate) *RateLimitWindowCreateBulk {
+	return &RateLimitWindowCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *RateLimitWindowClient) MapCreateBulk(slice any, setFunc func(*RateLimitWindowCreate, int)) *RateLimitWindowCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &RateLimitWindowCreateBulk{err: fmt.Errorf("calling to RateLimitWindowClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*RateLimitWindowCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &RateLimitWindowCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for RateLimitWindow.
+func (c *RateLimitWindowClient) Update() *RateLimitWindowUpdate {
+	mutation := newRateLimitWindowMutation(c.config, OpUpdate)
+	return &RateLimitWindowUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *RateLimitWindowClient) UpdateOne(_m *RateLimitWindow) *RateLimitWindowUpdateOne {
+	mutation := newRateLimitWindowMutation(c.config, OpUpdateOne, withRateLimitWindow(_m))
+	return &RateLimitWindowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *RateLimitWindowClient) UpdateOneID(id pulid.ID) *RateLimitWindowUpdateOne {
+	mutation := newRateLimitWindowMutation(c.config, OpUpdateOne, withRateLimitWindowID(id))
+	return &RateLimitWindowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for RateLimitWindow.
+func (c *RateLimitWindowClient) Delete() *RateLimitWindowDelete {
+	mutation := newRateLimitWindowMutation(c.config, OpDelete)
+	return &RateLimitWindowDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *RateLimitWindowClient) DeleteOne(_m *RateLimitWindow) *RateLimitWindowDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *RateLimitWindowClient) DeleteOneID(id pulid.ID) *RateLimitWindowDeleteOne {
+	builder := c.Delete().Where(ratelimitwindow.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &RateLimitWindowDeleteOne{builder}
+}
+
+// Query returns a query builder for RateLimitWindow.
+func (c *RateLimitWindowClient) Query() *RateLimitWindowQuery {
+	return &RateLimitWindowQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRateLimitWindow},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a RateLimitWindow entity by its id.
+func (c *RateLimitWindowClient) Get(ctx context.Context, id pulid.ID) (*RateLimitWindow, error) {
+	return c.Query().Where(ratelimitwindow.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *RateLimitWindowClient) GetX(ctx context.Context, id pulid.ID) *RateLimitWindow {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *RateLimitWindowClient) Hooks() []Hook {
+	hooks := c.hooks.RateLimitWindow
+	return append(hooks[:len(hooks):len(hooks)], ratelimitwindow.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *RateLimitWindowClient) Interceptors() []Interceptor {
+	return c.inters.RateLimitWindow
+}
+
+func (c *RateLimitWindowClient) mutate(ctx context.Context, m *RateLimitWindowMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&RateLimitWindowCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&RateLimitWindowUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&RateLimitWindowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&RateLimitWindowDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown RateLimitWindow mutation op: %q", m.Op())
+	}
+}
+
 // RoleClient is a client for the Role schema.
 type RoleClient struct {
 	config
@@ -3613,13 +3757,13 @@ type (
 		APIKey, AuditEvent, Delivery, EmailChange, EmailVerification, Group, Invitation,
 		Invoice, Membership, Message, MessageTemplate, MessagingSetting,
 		ModulePermission, Organization, OutboxEmail, PasswordReset, PhoneVerification,
-		Role, Session, User []ent.Hook
+		RateLimitWindow, Role, Session, User []ent.Hook
 	}
 	inters struct {
 		APIKey, AuditEvent, Delivery, EmailChange, EmailVerification, Group, Invitation,
 		Invoice, Membership, Message, MessageTemplate, MessagingSetting,
 		ModulePermission, Organization, OutboxEmail, PasswordReset, PhoneVerification,
-		Role, Session, User []ent.Interceptor
+		RateLimitWindow, Role, Session, User []ent.Interceptor
 	}
 )
 

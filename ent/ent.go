@@ -24,6 +24,7 @@ import (
 	"staffroom/ent/outboxemail"
 	"staffroom/ent/passwordreset"
 	"staffroom/ent/phoneverification"
+	"staffroom/ent/ratelimitwindow"
 	"staffroom/ent/role"
 	"staffroom/ent/session"
 	"staffroom/ent/user"
@@ -109,6 +110,7 @@ func checkColumn(t, c string) error {
 			outboxemail.Table:       outboxemail.ValidColumn,
 			passwordreset.Table:     passwordreset.ValidColumn,
 			phoneverification.Table: phoneverification.ValidColumn,
+			ratelimitwindow.Table:   ratelimitwindow.ValidColumn,
 			role.Table:              role.ValidColumn,
 			session.Table:           session.ValidColumn,
 			user.Table:              user.ValidColumn,

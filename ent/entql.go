@@ -21,6 +21,7 @@ import (
 	"staffroom/ent/passwordreset"
 	"staffroom/ent/phoneverification"
 	"staffroom/ent/predicate"
+	"staffroom/ent/ratelimitwindow"
 	"staffroom/ent/role"
 	"staffroom/ent/session"
 	"staffroom/ent/user"
@@ -33,7 +34,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 20)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 21)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apikey.Table,
@@ -428,6 +429,23 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   ratelimitwindow.Table,
+			Columns: ratelimitwindow.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: ratelimitwindow.FieldID,
+			},
+		},
+		Type: "RateLimitWindow",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			ratelimitwindow.FieldScope:       {Type: field.TypeString, Column: ratelimitwindow.FieldScope},
+			ratelimitwindow.FieldKey:         {Type: field.TypeString, Column: ratelimitwindow.FieldKey},
+			ratelimitwindow.FieldWindowStart: {Type: field.TypeTime, Column: ratelimitwindow.FieldWindowStart},
+			ratelimitwindow.FieldEvents:      {Type: field.TypeInt, Column: ratelimitwindow.FieldEvents},
+		},
+	}
+	graph.Nodes[18] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   role.Table,
 			Columns: role.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -450,7 +468,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			role.FieldGroupScopes:       {Type: field.TypeJSON, Column: role.FieldGroupScopes},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -474,7 +492,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:       {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -2899,6 +2917,66 @@ func (f *PhoneVerificationFilter) WhereVerifiedAt(p entql.TimeP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *RateLimitWindowQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the RateLimitWindowQuery builder.
+func (_q *RateLimitWindowQuery) Filter() *RateLimitWindowFilter {
+	return &RateLimitWindowFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *RateLimitWindowMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the RateLimitWindowMutation builder.
+func (m *RateLimitWindowMutation) Filter() *RateLimitWindowFilter {
+	return &RateLimitWindowFilter{config: m.config, predicateAdder: m}
+}
+
+// RateLimitWindowFilter provides a generic filtering capability at runtime for RateLimitWindowQuery.
+type RateLimitWindowFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *RateLimitWindowFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *RateLimitWindowFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(ratelimitwindow.FieldID))
+}
+
+// WhereScope applies the entql string predicate on the scope field.
+func (f *RateLimitWindowFilter) WhereScope(p entql.StringP) {
+	f.Where(p.Field(ratelimitwindow.FieldScope))
+}
+
+// WhereKey applies the entql string predicate on the key field.
+func (f *RateLimitWindowFilter) WhereKey(p entql.StringP) {
+	f.Where(p.Field(ratelimitwindow.FieldKey))
+}
+
+// WhereWindowStart applies the entql time.Time predicate on the window_start field.
+func (f *RateLimitWindowFilter) WhereWindowStart(p entql.TimeP) {
+	f.Where(p.Field(ratelimitwindow.FieldWindowStart))
+}
+
+// WhereEvents applies the entql int predicate on the events field.
+func (f *RateLimitWindowFilter) WhereEvents(p entql.IntP) {
+	f.Where(p.Field(ratelimitwindow.FieldEvents))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *RoleQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2927,7 +3005,7 @@ type RoleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RoleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3036,7 +3114,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3145,7 +3223,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

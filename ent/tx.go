@@ -48,6 +48,8 @@ type Tx struct {
 	PasswordReset *PasswordResetClient
 	// PhoneVerification is the client for interacting with the PhoneVerification builders.
 	PhoneVerification *PhoneVerificationClient
+	// RateLimitWindow is the client for interacting with the RateLimitWindow builders.
+	RateLimitWindow *RateLimitWindowClient
 	// Role is the client for interacting with the Role builders.
 	Role *RoleClient
 	// Session is the client for interacting with the Session builders.
@@ -202,6 +204,7 @@ func (tx *Tx) init() {
 	tx.OutboxEmail = NewOutboxEmailClient(tx.config)
 	tx.PasswordReset = NewPasswordResetClient(tx.config)
 	tx.PhoneVerification = NewPhoneVerificationClient(tx.config)
+	tx.RateLimitWindow = NewRateLimitWindowClient(tx.config)
 	tx.Role = NewRoleClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.User = NewUserClient(tx.config)

@@ -212,6 +212,18 @@ func (f PhoneVerificationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PhoneVerificationMutation", m)
 }
 
+// The RateLimitWindowFunc type is an adapter to allow the use of ordinary
+// function as RateLimitWindow mutator.
+type RateLimitWindowFunc func(context.Context, *ent.RateLimitWindowMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f RateLimitWindowFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.RateLimitWindowMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RateLimitWindowMutation", m)
+}
+
 // The RoleFunc type is an adapter to allow the use of ordinary
 // function as Role mutator.
 type RoleFunc func(context.Context, *ent.RoleMutation) (ent.Value, error)

@@ -25,6 +25,7 @@ import (
 	"staffroom/ent/passwordreset"
 	"staffroom/ent/phoneverification"
 	"staffroom/ent/predicate"
+	"staffroom/ent/ratelimitwindow"
 	"staffroom/ent/role"
 	"staffroom/ent/session"
 	"staffroom/ent/user"
@@ -547,6 +548,33 @@ func (f TraversePhoneVerification) Traverse(ctx context.Context, q ent.Query) er
 	return fmt.Errorf("unexpected query type %T. expect *ent.PhoneVerificationQuery", q)
 }
 
+// The RateLimitWindowFunc type is an adapter to allow the use of ordinary function as a Querier.
+type RateLimitWindowFunc func(context.Context, *ent.RateLimitWindowQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f RateLimitWindowFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.RateLimitWindowQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.RateLimitWindowQuery", q)
+}
+
+// The TraverseRateLimitWindow type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseRateLimitWindow func(context.Context, *ent.RateLimitWindowQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseRateLimitWindow) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseRateLimitWindow) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RateLimitWindowQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.RateLimitWindowQuery", q)
+}
+
 // The RoleFunc type is an adapter to allow the use of ordinary function as a Querier.
 type RoleFunc func(context.Context, *ent.RoleQuery) (ent.Value, error)
 
@@ -665,6 +693,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.PasswordResetQuery, predicate.PasswordReset, passwordreset.OrderOption]{typ: ent.TypePasswordReset, tq: q}, nil
 	case *ent.PhoneVerificationQuery:
 		return &query[*ent.PhoneVerificationQuery, predicate.PhoneVerification, phoneverification.OrderOption]{typ: ent.TypePhoneVerification, tq: q}, nil
+	case *ent.RateLimitWindowQuery:
+		return &query[*ent.RateLimitWindowQuery, predicate.RateLimitWindow, ratelimitwindow.OrderOption]{typ: ent.TypeRateLimitWindow, tq: q}, nil
 	case *ent.RoleQuery:
 		return &query[*ent.RoleQuery, predicate.Role, role.OrderOption]{typ: ent.TypeRole, tq: q}, nil
 	case *ent.SessionQuery:

@@ -678,6 +678,32 @@ var (
 			},
 		},
 	}
+	// RateLimitWindowsColumns holds the columns for the "rate_limit_windows" table.
+	RateLimitWindowsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "scope", Type: field.TypeString, Size: 64},
+		{Name: "key", Type: field.TypeString, Size: 255},
+		{Name: "window_start", Type: field.TypeTime},
+		{Name: "events", Type: field.TypeInt},
+	}
+	// RateLimitWindowsTable holds the schema information for the "rate_limit_windows" table.
+	RateLimitWindowsTable = &schema.Table{
+		Name:       "rate_limit_windows",
+		Columns:    RateLimitWindowsColumns,
+		PrimaryKey: []*schema.Column{RateLimitWindowsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "ratelimitwindow_scope_key",
+				Unique:  true,
+				Columns: []*schema.Column{RateLimitWindowsColumns[1], RateLimitWindowsColumns[2]},
+			},
+			{
+				Name:    "ratelimitwindow_window_start",
+				Unique:  false,
+				Columns: []*schema.Column{RateLimitWindowsColumns[3]},
+			},
+		},
+	}
 	// RolesColumns holds the columns for the "roles" table.
 	RolesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -927,6 +953,7 @@ var (
 		OutboxEmailsTable,
 		PasswordResetsTable,
 		PhoneVerificationsTable,
+		RateLimitWindowsTable,
 		RolesTable,
 		SessionsTable,
 		UsersTable,

@@ -57,6 +57,9 @@ type PasswordReset func(*sql.Selector)
 // PhoneVerification is the predicate function for phoneverification builders.
 type PhoneVerification func(*sql.Selector)
 
+// RateLimitWindow is the predicate function for ratelimitwindow builders.
+type RateLimitWindow func(*sql.Selector)
+
 // Role is the predicate function for role builders.
 type Role func(*sql.Selector)
 

@@ -519,6 +519,30 @@ func (f PhoneVerificationMutationRuleFunc) EvalMutation(ctx context.Context, m e
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PhoneVerificationMutation", m)
 }
 
+// The RateLimitWindowQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type RateLimitWindowQueryRuleFunc func(context.Context, *ent.RateLimitWindowQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f RateLimitWindowQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RateLimitWindowQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.RateLimitWindowQuery", q)
+}
+
+// The RateLimitWindowMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type RateLimitWindowMutationRuleFunc func(context.Context, *ent.RateLimitWindowMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f RateLimitWindowMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.RateLimitWindowMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.RateLimitWindowMutation", m)
+}
+
 // The RoleQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type RoleQueryRuleFunc func(context.Context, *ent.RoleQuery) error
@@ -660,6 +684,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.PhoneVerificationQuery:
 		return q.Filter(), nil
+	case *ent.RateLimitWindowQuery:
+		return q.Filter(), nil
 	case *ent.RoleQuery:
 		return q.Filter(), nil
 	case *ent.SessionQuery:
@@ -706,6 +732,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.PasswordResetMutation:
 		return m.Filter(), nil
 	case *ent.PhoneVerificationMutation:
+		return m.Filter(), nil
+	case *ent.RateLimitWindowMutation:
 		return m.Filter(), nil
 	case *ent.RoleMutation:
 		return m.Filter(), nil

@@ -21,6 +21,7 @@ import (
 	"staffroom/ent/outboxemail"
 	"staffroom/ent/passwordreset"
 	"staffroom/ent/phoneverification"
+	"staffroom/ent/ratelimitwindow"
 	"staffroom/ent/role"
 	"staffroom/ent/schema"
 	"staffroom/ent/schema/pulid"
@@ -1033,6 +1034,32 @@ func init() {
 	phoneverificationDescID := phoneverificationMixinFields0[0].Descriptor()
 	// phoneverification.DefaultID holds the default value on creation for the id field.
 	phoneverification.DefaultID = phoneverificationDescID.Default.(func() pulid.ID)
+	ratelimitwindowMixin := schema.RateLimitWindow{}.Mixin()
+	ratelimitwindow.Policy = privacy.NewPolicies(schema.RateLimitWindow{})
+	ratelimitwindow.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := ratelimitwindow.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	ratelimitwindowMixinFields0 := ratelimitwindowMixin[0].Fields()
+	_ = ratelimitwindowMixinFields0
+	ratelimitwindowFields := schema.RateLimitWindow{}.Fields()
+	_ = ratelimitwindowFields
+	// ratelimitwindowDescScope is the schema descriptor for scope field.
+	ratelimitwindowDescScope := ratelimitwindowFields[0].Descriptor()
+	// ratelimitwindow.ScopeValidator is a validator for the "scope" field. It is called by the builders before save.
+	ratelimitwindow.ScopeValidator = ratelimitwindowDescScope.Validators[0].(func(string) error)
+	// ratelimitwindowDescKey is the schema descriptor for key field.
+	ratelimitwindowDescKey := ratelimitwindowFields[1].Descriptor()
+	// ratelimitwindow.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	ratelimitwindow.KeyValidator = ratelimitwindowDescKey.Validators[0].(func(string) error)
+	// ratelimitwindowDescID is the schema descriptor for id field.
+	ratelimitwindowDescID := ratelimitwindowMixinFields0[0].Descriptor()
+	// ratelimitwindow.DefaultID holds the default value on creation for the id field.
+	ratelimitwindow.DefaultID = ratelimitwindowDescID.Default.(func() pulid.ID)
 	roleMixin := schema.Role{}.Mixin()
 	role.Policy = privacy.NewPolicies(roleMixin[2], schema.Role{})
 	role.Hooks[0] = func(next ent.Mutator) ent.Mutator {

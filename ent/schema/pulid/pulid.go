@@ -50,6 +50,8 @@ const (
 	ModulePermissionPrefix = "mpm_"
 	// EmailChangePrefix names the links that confirm a login's new address.
 	EmailChangePrefix = "ecg_"
+	// RateLimitWindowPrefix names the rate limit counters kept in PostgreSQL.
+	RateLimitWindowPrefix = "rlw_"
 )
 
 // tables maps a prefix to the table of its entity; node(id:) resolves types from it.
