@@ -2,7 +2,8 @@
 // set (one large organization and many small ones, written through the domain
 // code), a load driver built on vegeta that runs each scenario at fixed
 // concurrency against the real HTTP handler and against a hand-written SQL floor,
-// and the markdown report that docs/benchmarks.md keeps.
+// then each read at a fixed arrival rate (open loop), and the markdown report
+// that docs/benchmarks.md keeps.
 package bench
 
 import (
@@ -98,6 +99,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "measured time of each run")
 	concurrency := fs.String("concurrency", "1,16,64", "comma-separated numbers of concurrent clients")
 	scenarios := fs.String("scenarios", strings.Join(scenarioNames(), ","), "comma-separated scenarios to run")
+	fs.Float64Var(&o.open, "open", 0.5, "open loop: after its closed-loop runs, each read is sent at this fraction of its best req/s at a fixed rate; 0 skips")
 	fs.StringVar(&o.out, "out", "docs/benchmarks.md", "markdown file whose generated section is replaced; empty: print only")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the process during one scenario's GraphQL run at the highest concurrency, and its allocation profile to the same path + .allocs")
 	fs.StringVar(&o.profiled, "profile", "members", "the scenario -cpuprofile profiles")
@@ -116,6 +118,9 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if o.duration <= 0 || o.warmup < 0 {
 		return fmt.Errorf("bench: -duration must be positive and -warmup not negative")
 	}
+	if o.open < 0 || o.open > 1 {
+		return fmt.Errorf("bench: -open must be in [0, 1]")
+	}
 	return run(ctx, o, getenv, stdout)
 }
 
@@ -125,6 +130,7 @@ type options struct {
 	warmup      time.Duration
 	duration    time.Duration
 	concurrency []int
+	open        float64 // fraction of each read's peak req/s sent in the open loop
 	scenarios   []string
 	out         string
 	cpuProfile  string

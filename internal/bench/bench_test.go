@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 var databaseURLs = []struct {
@@ -72,5 +73,69 @@ func TestResetRefusesADatabaseNotNamedForTheBenchmark(t *testing.T) {
 	err := resetDatabase(t.Context(), database{serverURL: "postgres://nobody@127.0.0.1:1/postgres", name: "staffroom"})
 	if err == nil || !strings.Contains(err.Error(), "says bench") {
 		t.Errorf("reset of %q: %v; want a refusal", "staffroom", err)
+	}
+}
+
+// A report of made-up figures: each budget line judges the figure it names.
+func TestBudgetJudgesEachTarget(t *testing.T) {
+	read := func(name string, floorShare16, floorShare64, allocs float64, openP99 time.Duration) result {
+		res := result{scenario: scenario{name: name, floor: &side{}}}
+		for _, c := range []int{1, 16, 64} {
+			share := map[int]float64{1: 0.5, 16: floorShare16, 64: floorShare64}[c]
+			res.rows = append(res.rows, row{clients: c,
+				graphql: measurement{clients: c, requests: 1000, throughput: 1000 * share * float64(c) / 64, allocs: allocs, peakRSS: 70e6},
+				floor:   measurement{clients: c, requests: 1000, throughput: 1000 * float64(c) / 64, peakRSS: 60e6}})
+		}
+		res.open = measurement{rate: res.peak() / 2, requests: 100, throughput: res.peak() / 2, p99: openP99}
+		return res
+	}
+	login := result{scenario: scenario{name: "logIn"}, rows: []row{
+		{clients: 1, graphql: measurement{clients: 1, requests: 10, peakRSS: 110e6}},
+		{clients: 64, graphql: measurement{clients: 64, requests: 10, peakRSS: 140e6}},
+	}}
+	r := &report{
+		machine: machine{peakResets: true},
+		options: options{concurrency: []int{1, 16, 64}, open: 0.5, warmup: time.Second, duration: 5 * time.Second},
+		results: []result{
+			read("viewer", 0.6, 0.45, 1100, 3*time.Millisecond),
+			read("members", 0.4, 0.4, 5001, 24*time.Millisecond),
+			read("node", 0.5, 0.5, 800, 2*time.Millisecond),
+			read("instructor", 0.7, 0.59, 9000, 30*time.Millisecond),
+			login,
+		},
+	}
+	md := r.markdown()
+	for _, want := range []string{
+		"| `viewer` throughput at 16 clients | ≥ 50% of its floor | 60% | met |",
+		"| `viewer` throughput at 64 clients | ≥ 50% of its floor | 45% | **missed** |",
+		"| `members` throughput at 64 clients | ≥ 40% of its floor | 40% | met |",
+		"| `node` throughput at 64 clients | ≥ 50% of its floor | 50% | met |",
+		"| `instructor` throughput at 64 clients | ≥ 60% of its floor | 59% | **missed** |",
+		"| `members` allocations per request at 64 clients | ≤ 5,000 | 5,001 | **missed** |",
+		"| `viewer` allocations per request at 64 clients | ≤ 1,200 | 1,100 | met |",
+		"| p99 of every read, open loop at half of its peak | < 25 ms | viewer 3.00 ms, members 24.0 ms, node 2.00 ms, instructor 30.0 ms | **missed** |",
+		"| peak RSS, whole run but `logIn` | < 150 MB | 70 MB | met |",
+		"| peak RSS under 64 concurrent log-ins (reported apart) | < 150 MB | 140 MB | met |",
+		"### Open loop at half of peak",
+		"| viewer | 450 | 225/s | 225 | 0.00 ms | 0.00 ms | 3.00 ms | 0.00 ms | met |",
+		"| instructor | 590 | 295/s | 295 | 0.00 ms | 0.00 ms | 30.0 ms | 0.00 ms | **missed** |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	if strings.Contains(md, "p99 of every read at") {
+		t.Errorf("the report still judges the closed loop's p99:\n%s", md)
+	}
+	if t.Failed() {
+		t.Log(md)
+	}
+}
+
+func TestThousands(t *testing.T) {
+	for f, want := range map[float64]string{0: "0", 950: "950", 1200: "1,200", 13593.4: "13,593", 1234567: "1,234,567"} {
+		if got := thousands(f); got != want {
+			t.Errorf("thousands(%v) = %q, want %q", f, got, want)
+		}
 	}
 }

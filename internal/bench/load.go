@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -26,30 +27,36 @@ type side struct {
 	statements func() int64
 }
 
-// measurement is one measured run at a fixed number of clients.
+// measurement is one measured run: at a fixed number of clients (closed loop)
+// or at a fixed arrival rate (open loop).
 type measurement struct {
-	clients    int
+	clients    int     // closed loop: concurrent clients
+	rate       float64 // open loop: requests sent a second
 	requests   uint64
 	failures   uint64
 	throughput float64 // successful requests a second
 	p50        time.Duration
 	p95        time.Duration
 	p99        time.Duration
+	max        time.Duration
 	statements float64 // SQL statements a request
 	allocs     float64 // allocations a request in the handler: the process's less the echo baseline
 	echoAllocs float64 // the echo baseline: the load client's and net/http's allocations a request
 	peakRSS    uint64  // bytes, the process's high-water mark during the run
+	memory     memoryPeak
 	firstError string
 }
 
-// loader runs closed-loop load: a fixed number of clients, each sending its
-// next request when the previous one is answered.
+// loader runs the load: closed loop (a fixed number of clients, each sending
+// its next request when the previous one is answered) or open loop (requests
+// sent at a fixed rate whether or not earlier ones were answered).
 type loader struct {
 	warmup, duration time.Duration
 	echo             *echoServer
 }
 
-// client is the HTTP client of clients concurrent clients, one connection each.
+// client is the HTTP client of clients concurrent clients, one connection each,
+// or with as many connections as it needs when clients is 0 (open loop).
 // Each run has its own, closed afterwards, so that no run inherits another's
 // idle connections (which the server would keep, with their goroutines).
 func client(clients int) (*http.Client, func()) {
@@ -58,22 +65,50 @@ func client(clients int) (*http.Client, func()) {
 		MaxIdleConnsPerHost: clients,
 		MaxConnsPerHost:     clients,
 	}
+	if clients == 0 {
+		// Connections are opened when every open one is busy and kept: an
+		// open loop should not pay a handshake per request.
+		tr.MaxIdleConnsPerHost = 1024
+	}
 	return &http.Client{Transport: tr, Timeout: time.Minute}, tr.CloseIdleConnections
 }
 
-// attack sends requests from clients for d and returns vegeta's metrics and the
+// pace is how a run sends its requests: closed, from a fixed number of
+// clients, or open, at a fixed rate.
+type pace struct {
+	clients int     // closed loop
+	rate    float64 // open loop: requests a second
+}
+
+// attacker returns vegeta's attacker and pacer for the pace. No more workers
+// than clients makes a closed loop, where the zero rate sends as fast as the
+// workers are free; an open loop has as many workers as the rate needs (vegeta
+// starts one whenever all are busy at a tick), so that a slow answer never
+// holds back the requests due after it.
+func (p pace) attacker(c *http.Client) (*vegeta.Attacker, vegeta.Pacer) {
+	if p.rate > 0 {
+		// Per second, or per 10 s below 10 a second, to keep the rate's precision.
+		per := time.Second
+		freq := int(math.Round(p.rate))
+		if p.rate < 10 {
+			per, freq = 10*time.Second, int(math.Round(10*p.rate))
+		}
+		return vegeta.NewAttacker(vegeta.Client(c)), vegeta.ConstantPacer{Freq: max(1, freq), Per: per}
+	}
+	n := uint64(p.clients)
+	return vegeta.NewAttacker(vegeta.Client(c), vegeta.Workers(n), vegeta.MaxWorkers(n)), vegeta.Rate{}
+}
+
+// attack sends requests at the pace for d and returns vegeta's metrics and the
 // responses that failed the check.
-func attack(c *http.Client, tr vegeta.Targeter, clients int, d time.Duration, ok func([]byte) bool) (vegeta.Metrics, uint64, string) {
+func attack(c *http.Client, tr vegeta.Targeter, p pace, d time.Duration, ok func([]byte) bool) (vegeta.Metrics, uint64, string) {
 	var (
 		m        vegeta.Metrics
 		failures uint64
 		first    string
 	)
-	n := uint64(clients)
-	// No more workers than clients makes a closed loop; the zero rate sends as
-	// fast as the workers are free.
-	atk := vegeta.NewAttacker(vegeta.Client(c), vegeta.Workers(n), vegeta.MaxWorkers(n))
-	for res := range atk.Attack(tr, vegeta.Rate{}, d, "") {
+	atk, pacer := p.attacker(c)
+	for res := range atk.Attack(tr, pacer, d, "") {
 		m.Add(res)
 		if res.Error != "" || !ok(res.Body) {
 			failures++
@@ -93,13 +128,25 @@ func attack(c *http.Client, tr vegeta.Targeter, clients int, d time.Duration, ok
 // profile path, the measured part is CPU-profiled, and the allocations since the
 // process began (mostly this run's) are written beside it.
 func (l *loader) measure(s side, clients int, profile string) (measurement, error) {
+	return l.run(s, pace{clients: clients}, profile)
+}
+
+// openLoop warms up, then measures a side at a fixed arrival rate (requests a
+// second): each request leaves on schedule, whether or not the ones before it
+// were answered, so that its latency is the server's and not time spent
+// waiting for a client to be free.
+func (l *loader) openLoop(s side, rate float64) (measurement, error) {
+	return l.run(s, pace{rate: rate}, "")
+}
+
+func (l *loader) run(s side, p pace, profile string) (measurement, error) {
 	tr := s.target(s.base)
-	c, closeClient := client(clients)
+	c, closeClient := client(p.clients)
 	defer closeClient()
 	if l.warmup > 0 {
-		attack(c, tr, clients, l.warmup, s.ok)
+		attack(c, tr, p, l.warmup, s.ok)
 	}
-	baseline, err := l.echo.allocs(s, clients)
+	baseline, err := l.echo.allocs(s, p)
 	if err != nil {
 		return measurement{}, err
 	}
@@ -120,7 +167,9 @@ func (l *loader) measure(s side, clients int, profile string) (measurement, erro
 			return measurement{}, err
 		}
 	}
-	m, failures, first := attack(c, tr, clients, l.duration, s.ok)
+	sampled := sampleMemory()
+	m, failures, first := attack(c, tr, p, l.duration, s.ok)
+	memory := sampled()
 	if profile != "" {
 		pprof.StopCPUProfile()
 		if err := writeAllocs(profile + ".allocs"); err != nil {
@@ -130,9 +179,9 @@ func (l *loader) measure(s side, clients int, profile string) (measurement, erro
 	statements = s.statements() - statements
 	runtime.ReadMemStats(&after)
 	out := measurement{
-		clients: clients, requests: m.Requests, failures: failures, firstError: first,
-		p50: m.Latencies.P50, p95: m.Latencies.P95, p99: m.Latencies.P99,
-		peakRSS: peakRSS(), echoAllocs: baseline,
+		clients: p.clients, rate: p.rate, requests: m.Requests, failures: failures, firstError: first,
+		p50: m.Latencies.P50, p95: m.Latencies.P95, p99: m.Latencies.P99, max: m.Latencies.Max,
+		peakRSS: peakRSS(), memory: memory, echoAllocs: baseline,
 	}
 	if m.Requests > 0 {
 		elapsed := (m.Duration + m.Wait).Seconds()
@@ -163,22 +212,22 @@ func newEchoServer() *echoServer {
 
 func (e *echoServer) Close() { e.srv.Close() }
 
-// allocs returns the allocations a request of the side costs when nothing but a
-// canned copy of its answer is served.
-func (e *echoServer) allocs(s side, clients int) (float64, error) {
+// allocs returns the allocations a request of the side costs, at the pace,
+// when nothing but a canned copy of its answer is served.
+func (e *echoServer) allocs(s side, p pace) (float64, error) {
 	body, err := fetch(s.target(s.base))
 	if err != nil {
 		return 0, err
 	}
 	e.body.Store(&body)
 	tr := s.target(e.srv.URL)
-	c, closeClient := client(clients)
+	c, closeClient := client(p.clients)
 	defer closeClient()
 	accept := func([]byte) bool { return true }
-	attack(c, tr, clients, e.duration/5, accept)
+	attack(c, tr, p, e.duration/5, accept)
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	m, _, _ := attack(c, tr, clients, e.duration, accept)
+	m, _, _ := attack(c, tr, p, e.duration, accept)
 	runtime.ReadMemStats(&after)
 	if m.Requests == 0 {
 		return 0, fmt.Errorf("bench: the echo server answered nothing")

@@ -12,8 +12,9 @@ import (
 	"sort"
 )
 
-// run measures every scenario at every concurrency, the floor right before its
-// GraphQL twin, then authorization and start-up, and writes the report.
+// run measures start-up and authorization, then every scenario at every
+// concurrency, the floor right before its GraphQL twin, and each read at a fixed
+// arrival rate after its closed-loop runs; and writes the report.
 func run(ctx context.Context, o options, getenv func(string) string, stdout io.Writer) error {
 	// The server logs a line a request as in production; the lines are dropped.
 	serverLog := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -84,6 +85,12 @@ func run(ctx context.Context, o options, getenv func(string) string, stdout io.W
 			}
 			fmt.Fprintf(stdout, "%-12s %3d clients  graphql  %s\n", s.name, c, row.graphql)
 			res.rows = append(res.rows, row)
+		}
+		if s.read() && o.open > 0 {
+			if res.open, err = l.openLoop(s.graphql, o.open*res.peak()); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "%-12s %4.0f/s open   graphql  %s\n", s.name, res.open.rate, res.open)
 		}
 		r.results = append(r.results, res)
 	}
