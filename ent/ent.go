@@ -28,6 +28,8 @@ import (
 	"staffroom/ent/role"
 	"staffroom/ent/session"
 	"staffroom/ent/user"
+	"staffroom/ent/webhookdelivery"
+	"staffroom/ent/webhookendpoint"
 	"sync"
 
 	"entgo.io/ent"
@@ -114,6 +116,8 @@ func checkColumn(t, c string) error {
 			role.Table:              role.ValidColumn,
 			session.Table:           session.ValidColumn,
 			user.Table:              user.ValidColumn,
+			webhookdelivery.Table:   webhookdelivery.ValidColumn,
+			webhookendpoint.Table:   webhookendpoint.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

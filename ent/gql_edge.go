@@ -183,3 +183,11 @@ func (_m *Role) Organization(ctx context.Context) (*Organization, error) {
 	}
 	return result, err
 }
+
+func (_m *WebhookDelivery) Organization(ctx context.Context) (*Organization, error) {
+	result, err := _m.Edges.OrganizationOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryOrganization().Only(ctx)
+	}
+	return result, err
+}

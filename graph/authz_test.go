@@ -18,6 +18,7 @@ import (
 	"staffroom/ent/message"
 	"staffroom/ent/role"
 	"staffroom/ent/schema/pulid"
+	"staffroom/ent/webhookdelivery"
 	"staffroom/graph"
 	"staffroom/internal/access"
 	"staffroom/internal/app/apptest"
@@ -316,6 +317,22 @@ func (f *matrixFixture) setup(t *testing.T, kind string) map[string]any {
 		}
 		vars["target"] = c.ModulePermission.Create().SetOrganizationID(org.ID).SetKey(fmt.Sprintf("app.spare.p%d", f.n)).
 			SetName("Spare").SetApp("Spare").SaveX(ctx).ID
+	case "webhook_endpoint", "foreign_webhook_endpoint", "webhook_delivery", "foreign_webhook_delivery":
+		// Endpoints made in the database, so that the matrix stays under the
+		// limit that createWebhookEndpoint checks; deliveries FAILED, to replay.
+		org := f.org
+		if strings.HasPrefix(kind, "foreign_") {
+			org = f.other
+		}
+		ep := c.WebhookEndpoint.Create().SetOrganizationID(org.ID).SetURL("http://127.0.0.1:9/matrix").
+			SetEventTypes([]string{"member.joined"}).SetPermissions([]string{access.MembersView}).SetSecret("whsec_bWF0cml4").SaveX(ctx)
+		vars["target"] = ep.ID
+		if strings.HasSuffix(kind, "_delivery") {
+			now := time.Now()
+			vars["target"] = c.WebhookDelivery.Create().SetOrganizationID(org.ID).SetEndpointID(ep.ID).SetEventType("member.joined").
+				SetTargetType("Membership").SetTargetID(string(f.members["guest"])).SetOccurredAt(now).SetQueuedAt(now).
+				SetNextAttemptAt(now).SetCreatedAt(now).SetStatus(webhookdelivery.StatusFAILED).SaveX(ctx).ID
+		}
 	case "foreign_apikey":
 		_, vars["target"] = createKey(t, f.s, f.other.Owner.Token, map[string]any{"name": fmt.Sprintf("Foreign key %d", f.n), "permissions": []any{access.MembersView}})
 	case "pending":

@@ -58,6 +58,8 @@ var listCaps = map[fieldKey]int{
 	{"ImportReport", "rows"}:              500,
 	{"Organization", "apiKeys"}:           apiKeysCap,
 	{"Organization", "modulePermissions"}: modulePermissionsCap,
+	{"AccessReview", "apiKeys"}:           apiKeysCap,
+	{"Organization", "webhookEndpoints"}:  integrations.MaxWebhookEndpoints,
 }
 
 // apiKeysCap is how many keys Organization.apiKeys lists, newest first.

@@ -8,21 +8,21 @@ package graph
 import (
 	"context"
 	"staffroom/ent"
-	"staffroom/ent/membership"
 	"staffroom/ent/schema/pulid"
+	"staffroom/ent/webhookdelivery"
 	"staffroom/internal/integrations"
+
+	"entgo.io/contrib/entgql"
 )
 
 // CreatedBy is the resolver for the createdBy field.
 func (r *aPIKeyResolver) CreatedBy(ctx context.Context, obj *ent.APIKey) (*ent.Membership, error) {
-	if obj.CreatedByID == "" {
-		return nil, nil
-	}
-	m, err := r.db(ctx).Membership.Query().Where(membership.ID(obj.CreatedByID)).Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
-	return m, err
+	return r.member(ctx, obj.CreatedByID)
+}
+
+// APIKeys is the resolver for the apiKeys field.
+func (r *accessReviewResolver) APIKeys(ctx context.Context, obj *AccessReview) ([]*ent.APIKey, error) {
+	return integrations.ActiveKeys(ctx, r.db(ctx), apiKeysCap)
 }
 
 // CreateAPIKey is the resolver for the createAPIKey field.
@@ -55,14 +55,84 @@ func (r *mutationResolver) UpdateModulePermission(ctx context.Context, id pulid.
 	})
 }
 
+// DeleteModulePermission is the resolver for the deleteModulePermission field.
+func (r *mutationResolver) DeleteModulePermission(ctx context.Context, id pulid.ID) (*pulid.ID, error) {
+	id, err := integrations.DeleteModulePermission(ctx, r.db(ctx), id)
+	if err != nil {
+		return nil, err
+	}
+	return &id, nil
+}
+
+// CreateWebhookEndpoint is the resolver for the createWebhookEndpoint field.
+func (r *mutationResolver) CreateWebhookEndpoint(ctx context.Context, input CreateWebhookEndpointInput) (*WebhookEndpointPayload, error) {
+	ep, secret, err := r.webhooks.CreateEndpoint(ctx, integrations.EndpointInput{
+		URL: &input.URL, Description: input.Description, EventTypes: input.EventTypes, Permissions: input.Permissions,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &WebhookEndpointPayload{Endpoint: ep, Secret: secret}, nil
+}
+
+// UpdateWebhookEndpoint is the resolver for the updateWebhookEndpoint field.
+func (r *mutationResolver) UpdateWebhookEndpoint(ctx context.Context, id pulid.ID, input UpdateWebhookEndpointInput) (*ent.WebhookEndpoint, error) {
+	return r.webhooks.UpdateEndpoint(ctx, id, integrations.EndpointInput{
+		URL: input.URL, Description: input.Description, EventTypes: input.EventTypes,
+	})
+}
+
+// EnableWebhookEndpoint is the resolver for the enableWebhookEndpoint field.
+func (r *mutationResolver) EnableWebhookEndpoint(ctx context.Context, id pulid.ID) (*ent.WebhookEndpoint, error) {
+	return r.webhooks.SetEndpointEnabled(ctx, id, true)
+}
+
+// DisableWebhookEndpoint is the resolver for the disableWebhookEndpoint field.
+func (r *mutationResolver) DisableWebhookEndpoint(ctx context.Context, id pulid.ID) (*ent.WebhookEndpoint, error) {
+	return r.webhooks.SetEndpointEnabled(ctx, id, false)
+}
+
+// RotateWebhookSecret is the resolver for the rotateWebhookSecret field.
+func (r *mutationResolver) RotateWebhookSecret(ctx context.Context, id pulid.ID, overlapHours *int) (*WebhookEndpointPayload, error) {
+	ep, secret, err := r.webhooks.RotateSecret(ctx, id, overlapHours)
+	if err != nil {
+		return nil, err
+	}
+	return &WebhookEndpointPayload{Endpoint: ep, Secret: secret}, nil
+}
+
+// DeleteWebhookEndpoint is the resolver for the deleteWebhookEndpoint field.
+func (r *mutationResolver) DeleteWebhookEndpoint(ctx context.Context, id pulid.ID) (*pulid.ID, error) {
+	if err := r.webhooks.DeleteEndpoint(ctx, id); err != nil {
+		return nil, err
+	}
+	return &id, nil
+}
+
+// ReplayWebhookDelivery is the resolver for the replayWebhookDelivery field.
+func (r *mutationResolver) ReplayWebhookDelivery(ctx context.Context, id pulid.ID) (*ent.WebhookDelivery, error) {
+	return r.webhooks.Replay(ctx, id)
+}
+
 // APIKeys is the resolver for the apiKeys field.
 func (r *organizationResolver) APIKeys(ctx context.Context, obj *ent.Organization) ([]*ent.APIKey, error) {
+	if !activeOrg(ctx, obj) {
+		return nil, nil
+	}
 	return integrations.Keys(ctx, r.db(ctx), apiKeysCap)
 }
 
 // ModulePermissions is the resolver for the modulePermissions field.
 func (r *organizationResolver) ModulePermissions(ctx context.Context, obj *ent.Organization) ([]*ent.ModulePermission, error) {
 	return integrations.ModulePermissions(ctx, r.db(ctx), modulePermissionsCap)
+}
+
+// WebhookEndpoints is the resolver for the webhookEndpoints field.
+func (r *organizationResolver) WebhookEndpoints(ctx context.Context, obj *ent.Organization) ([]*ent.WebhookEndpoint, error) {
+	if !activeOrg(ctx, obj) {
+		return nil, nil
+	}
+	return r.webhooks.Endpoints(ctx)
 }
 
 // CheckAccess is the resolver for the checkAccess field.
@@ -75,7 +145,29 @@ func (r *queryResolver) CheckAccess(ctx context.Context, memberID pulid.ID, perm
 		Source: AccessSource(c.Source), Explanation: c.Explanation}, nil
 }
 
+// CreatedBy is the resolver for the createdBy field.
+func (r *webhookEndpointResolver) CreatedBy(ctx context.Context, obj *ent.WebhookEndpoint) (*ent.Membership, error) {
+	return r.member(ctx, obj.CreatedByID)
+}
+
+// Deliveries is the resolver for the deliveries field.
+func (r *webhookEndpointResolver) Deliveries(ctx context.Context, obj *ent.WebhookEndpoint, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.WebhookDeliveryOrder) (*ent.WebhookDeliveryConnection, error) {
+	if orderBy == nil {
+		// The newest first: a delivery log is read from the latest event back.
+		orderBy = &ent.WebhookDeliveryOrder{Field: ent.WebhookDeliveryOrderFieldCreatedAt, Direction: entgql.OrderDirectionDesc}
+	}
+	first, last = pageSize(first, last)
+	return r.db(ctx).WebhookDelivery.Query().Where(webhookdelivery.EndpointID(obj.ID)).
+		Paginate(ctx, after, first, before, last, ent.WithWebhookDeliveryOrder(orderBy))
+}
+
 // APIKey returns APIKeyResolver implementation.
 func (r *Resolver) APIKey() APIKeyResolver { return &aPIKeyResolver{r} }
 
-type aPIKeyResolver struct{ *Resolver }
+// WebhookEndpoint returns WebhookEndpointResolver implementation.
+func (r *Resolver) WebhookEndpoint() WebhookEndpointResolver { return &webhookEndpointResolver{r} }
+
+type (
+	aPIKeyResolver          struct{ *Resolver }
+	webhookEndpointResolver struct{ *Resolver }
+)

@@ -49,6 +49,8 @@ type AccessReview struct {
 	Unverified []*ent.Membership `json:"unverified"`
 	// Members without a field the organization requires (requiredMemberFields).
 	MissingRequiredFields []*ent.Membership `json:"missingRequiredFields"`
+	// API keys that work (neither revoked nor expired), oldest first: what each may do, until when, and when it was last used.
+	APIKeys []*ent.APIKey `json:"apiKeys,omitempty"`
 }
 
 type AuthPayload struct {
@@ -108,6 +110,16 @@ type CreateRoleInput struct {
 	// Ids of the roles that holders of the new role may manage.
 	ManageRoleIds []pulid.ID             `json:"manageRoleIds,omitempty"`
 	GroupScope    *membership.GroupScope `json:"groupScope,omitempty"`
+}
+
+type CreateWebhookEndpointInput struct {
+	// https://… (http only in development).
+	URL         string  `json:"url"`
+	Description *string `json:"description,omitempty"`
+	// Event types and family wildcards: member.invited, member.joined, member.role_changed, member.updated, member.disabled, member.enabled, member.removed, invitation.accepted, invitation.resent, invitation.revoked, role.created, role.updated, role.deleted, group.created, group.updated, group.deleted, member.*, invitation.*, role.*, group.*.
+	EventTypes []string `json:"eventTypes"`
+	// Permissions of the catalog, all held by the caller, that payloads are read with; without it, all of the caller's.
+	Permissions []string `json:"permissions,omitempty"`
 }
 
 type ImportReport struct {
@@ -303,6 +315,19 @@ type UpdateRoleInput struct {
 	Description   *string    `json:"description,omitempty"`
 	Permissions   []string   `json:"permissions,omitempty"`
 	ManageRoleIds []pulid.ID `json:"manageRoleIds,omitempty"`
+}
+
+type UpdateWebhookEndpointInput struct {
+	// A new URL needs every permission the endpoint's payloads are read with.
+	URL         *string  `json:"url,omitempty"`
+	Description *string  `json:"description,omitempty"`
+	EventTypes  []string `json:"eventTypes,omitempty"`
+}
+
+type WebhookEndpointPayload struct {
+	Endpoint *ent.WebhookEndpoint `json:"endpoint"`
+	// The signing secret (whsec_…), shown this once.
+	Secret string `json:"secret"`
 }
 
 // Why checkAccess answers as it does.

@@ -10,6 +10,7 @@ import (
 
 	"staffroom/ent"
 	"staffroom/internal/auth"
+	"staffroom/internal/integrations"
 	"staffroom/internal/invitation"
 	"staffroom/internal/store"
 )
@@ -21,6 +22,7 @@ type Resolver struct {
 	auth        *auth.Service
 	limiter     *auth.RateLimiter
 	invitations *invitation.Service
+	webhooks    integrations.Webhooks
 }
 
 // Deps are what the resolvers need.
@@ -29,12 +31,15 @@ type Deps struct {
 	Auth        *auth.Service
 	Limiter     *auth.RateLimiter
 	Invitations *invitation.Service
+	// AllowPrivateWebhooks accepts http and private webhook URLs: development.
+	AllowPrivateWebhooks bool
 }
 
 // NewSchema returns the executable schema wired to its dependencies, priced by
 // the cost rules of complexity.go.
 func NewSchema(d Deps) graphql.ExecutableSchema {
-	r := &Resolver{client: d.Client, auth: d.Auth, limiter: d.Limiter, invitations: d.Invitations}
+	r := &Resolver{client: d.Client, auth: d.Auth, limiter: d.Limiter, invitations: d.Invitations,
+		webhooks: integrations.Webhooks{Client: d.Client, AllowPrivate: d.AllowPrivateWebhooks}}
 	return withCosts(NewExecutableSchema(Config{
 		Resolvers: r,
 		Directives: DirectiveRoot{

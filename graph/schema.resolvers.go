@@ -745,6 +745,9 @@ func (r *viewerResolver) Preview(ctx context.Context, obj *access.Viewer) (*Role
 	return r.rolePreview(ctx, obj)
 }
 
+// AccessReview returns AccessReviewResolver implementation.
+func (r *Resolver) AccessReview() AccessReviewResolver { return &accessReviewResolver{r} }
+
 // Billing returns BillingResolver implementation.
 func (r *Resolver) Billing() BillingResolver { return &billingResolver{r} }
 
@@ -755,7 +758,8 @@ func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 func (r *Resolver) Viewer() ViewerResolver { return &viewerResolver{r} }
 
 type (
-	billingResolver  struct{ *Resolver }
-	mutationResolver struct{ *Resolver }
-	viewerResolver   struct{ *Resolver }
+	accessReviewResolver struct{ *Resolver }
+	billingResolver      struct{ *Resolver }
+	mutationResolver     struct{ *Resolver }
+	viewerResolver       struct{ *Resolver }
 )

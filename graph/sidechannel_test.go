@@ -49,6 +49,9 @@ var sideChannels = map[string]sideChannel{
 	"Query.explainPermission":      {reason: "explains permissions, which members.view shows on Membership.permissions anyway"},
 	"Organization.apiKeys": {write: `mutation { createAPIKey(input: {name: "Key marker 93", permissions: ["members.view"]}) { key } }`,
 		marker: "Key marker 93"},
+	"AccessReview.apiKeys": {reason: "the keys of Organization.apiKeys, under the same permission"},
+	"Organization.webhookEndpoints": {write: `mutation { createWebhookEndpoint(input: {url: "http://127.0.0.1:9/endpoint-marker-57", eventTypes: ["group.*"]}) { secret } }`,
+		marker: "endpoint-marker-57"},
 	"Query.checkAccess": {reason: "explains permissions, as explainPermission does; its member and group are read with the asker's privacy"},
 }
 

@@ -83,3 +83,14 @@ func (v *Viewer) CheckGiveIn(ctx context.Context, client *entgen.Client, field s
 	}
 	return nil
 }
+
+// WebhookPolicy: webhook endpoints and their deliveries are read and changed
+// by holders of integrations.manage. Events are queued in the transaction of
+// the change that causes them, and delivered by the worker, in the system
+// context.
+func WebhookPolicy() ent.Policy {
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{denyWithout(IntegrationsManage)},
+		Mutation: scopedMutationPolicy(without(IntegrationsManage), IntegrationsManage),
+	}
+}

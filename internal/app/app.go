@@ -24,6 +24,7 @@ import (
 	"staffroom/internal/requestmeta"
 	"staffroom/internal/store"
 	"staffroom/internal/web"
+	"staffroom/internal/webhook"
 )
 
 // App is an assembled server.
@@ -32,7 +33,9 @@ type App struct {
 	DB      *store.DB
 	Auth    *auth.Service
 	// Outbox delivers queued emails; Run it in the background.
-	Outbox      *outbox.Worker
+	Outbox *outbox.Worker
+	// Webhooks delivers queued webhook events; Run it in the background.
+	Webhooks    *webhook.Worker
 	Invitations *invitation.Service
 	// Metrics serves /metrics when it has an address of its own
 	// (STAFFROOM_METRICS_ADDR); nil otherwise.
@@ -108,7 +111,15 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger, opts Options) (*App,
 		Auth:        authService,
 		Limiter:     limiter,
 		Invitations: invitations,
+		// Development reaches receivers on this machine and its network.
+		AllowPrivateWebhooks: cfg.Development(),
 	})
+	webhooks := &webhook.Worker{
+		Client: db.Client, Dialect: db.Dialect, Render: graph.NewQuerier(schema), Log: log,
+		AllowPrivate: cfg.Development(), Timeout: cfg.WebhookTimeout, RetryFor: cfg.WebhookRetryFor,
+		SuspendAfter: cfg.WebhookSuspendAfter, OnSuspended: integrations.NotifySuspended,
+		HTTP: webhook.NewHTTPClient(cfg.WebhookTimeout, cfg.Development()),
+	}
 	gql := graph.NewHandler(schema, graph.HandlerOptions{
 		Limits: graph.Limits{
 			Complexity:    cfg.ComplexityLimit,
@@ -156,7 +167,7 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger, opts Options) (*App,
 		Instrument:     instrument,
 	})
 	h = withSMSReceipts(h, cfg, db.Client, log)
-	return &App{Handler: h, DB: db, Auth: authService, Outbox: worker, Invitations: invitations, Metrics: metricsApart}, nil
+	return &App{Handler: h, DB: db, Auth: authService, Outbox: worker, Webhooks: webhooks, Invitations: invitations, Metrics: metricsApart}, nil
 }
 
 func splitList(s string) []string {

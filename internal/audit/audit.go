@@ -1,6 +1,7 @@
 // Package audit provides the audit log: each change of access, membership,
 // roles, settings, billing or invoices records an event in the transaction of
-// the change, with who did it, to what, and from where.
+// the change, with who did it, to what, and from where. Recording an event
+// also queues the webhook events it causes, in the same transaction.
 package audit
 
 import (
@@ -13,6 +14,7 @@ import (
 	"staffroom/ent/schema/pulid"
 	"staffroom/internal/access"
 	"staffroom/internal/requestmeta"
+	"staffroom/internal/webhook"
 )
 
 // Event is one change to record.
@@ -32,12 +34,13 @@ type Event struct {
 // actor is the viewer's membership; org is the organization the event belongs to.
 func Record(ctx context.Context, tx *ent.Client, org pulid.ID, e Event) error {
 	meta := requestmeta.FromContext(ctx)
+	now := time.Now()
 	create := tx.AuditEvent.Create().
 		SetOrganizationID(org).
 		SetAction(e.Action).
 		SetTargetType(e.TargetType).SetTargetID(string(e.TargetID)).
 		SetIP(meta.IP).SetUserAgent(truncate(meta.UserAgent, 512)).SetRequestID(meta.ID).
-		SetCreatedAt(time.Now())
+		SetCreatedAt(now)
 	v := access.FromContext(ctx)
 	if v.IsAPIKey() && v.OrgID == org {
 		// A key has no membership to name as the actor: the event names the key.
@@ -59,7 +62,7 @@ func Record(ctx context.Context, tx *ent.Client, org pulid.ID, e Event) error {
 	if err := create.Exec(ctx); err != nil {
 		return fmt.Errorf("audit: record %s: %w", e.Action, err)
 	}
-	return nil
+	return webhook.Enqueue(ctx, tx, org, e.Action, e.TargetType, e.TargetID, e.Data, now)
 }
 
 // Change returns the data of an event that changed one value.

@@ -24,6 +24,7 @@ var guards = []guard{
 	{"billing.", "*", []string{access.BillingView}},
 	{"invoice.", "*", []string{access.InvoicesView}},
 	{"apikey.", "*", []string{access.IntegrationsManage}},
+	{"webhook.", "*", []string{access.IntegrationsManage}},
 	{"organization.", "phone", []string{access.OrganizationUpdate}},
 	{"organization.", "invitationTemplate", []string{access.OrganizationUpdate}},
 	{"member.invited", "email", []string{access.MembersInvite, access.MembersContact}},

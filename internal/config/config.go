@@ -60,6 +60,10 @@ type Config struct {
 
 	// SMS: Twilio's Messages API, or the log when SMSURL is empty.
 	SMSURL, SMSAccount, SMSToken, SMSFrom, SMSCallbackURL string
+
+	// Webhooks: the time limit of one attempt, how long a delivery is
+	// retried, and how long an endpoint may fail before it is suspended.
+	WebhookTimeout, WebhookRetryFor, WebhookSuspendAfter time.Duration
 }
 
 // The mail senders that STAFFROOM_MAIL_SENDER chooses between.
@@ -130,6 +134,9 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	b.str(&c.SMSToken, "sms-token", "STAFFROOM_SMS_TOKEN", "", "SMS auth token: the password of the endpoint, and the key that signs delivery receipts")
 	b.str(&c.SMSFrom, "sms-from", "STAFFROOM_SMS_FROM", "", "sender number or id of text messages")
 	b.str(&c.SMSCallbackURL, "sms-callback-url", "STAFFROOM_SMS_CALLBACK_URL", "", "public URL of /sms/receipts as the provider calls it; empty asks for no receipts")
+	b.duration(&c.WebhookTimeout, "webhook-timeout", "STAFFROOM_WEBHOOK_TIMEOUT", "10s", "time limit of one webhook attempt, from connecting to the end of the answer")
+	b.duration(&c.WebhookRetryFor, "webhook-retry-for", "STAFFROOM_WEBHOOK_RETRY_FOR", "24h", "how long a webhook delivery is retried, with backoff, before it is FAILED")
+	b.duration(&c.WebhookSuspendAfter, "webhook-suspend-after", "STAFFROOM_WEBHOOK_SUSPEND_AFTER", "24h", "an endpoint whose every attempt failed this long is suspended, and its owners emailed, when a delivery fails for good")
 	if b.err != nil {
 		return c, b.err
 	}
@@ -142,6 +149,9 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 func (c *Config) finish(fs *flag.FlagSet) error {
 	if c.Env != "development" && c.Env != "production" {
 		return fmt.Errorf("config: STAFFROOM_ENV must be development or production, not %q", c.Env)
+	}
+	if c.WebhookTimeout <= 0 || c.WebhookRetryFor <= 0 || c.WebhookSuspendAfter <= 0 {
+		return fmt.Errorf("config: webhook durations must be positive")
 	}
 	if c.MaxBodyBytes <= 0 || c.ComplexityLimit <= 0 || c.MaxResponseBytes <= 0 || c.DepthLimit <= 0 || c.TokenLimit <= 0 {
 		return fmt.Errorf("config: limits must be positive")

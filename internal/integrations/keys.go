@@ -178,3 +178,11 @@ func Verifier(client *ent.Client) auth.APIKeyVerifier {
 // ErrPersonOnly refuses an API key an operation on a person's own login,
 // session or membership.
 var ErrPersonOnly = errcode.New(errcode.PersonOnly, "an API key is not a person: this operation acts on the caller's own login, session or membership")
+
+// ActiveKeys lists the keys that work — neither revoked nor expired — oldest
+// first, for the access review.
+func ActiveKeys(ctx context.Context, client *ent.Client, limit int) ([]*ent.APIKey, error) {
+	return client.APIKey.Query().
+		Where(apikey.RevokedAtIsNil(), apikey.Or(apikey.ExpiresAtIsNil(), apikey.ExpiresAtGT(time.Now()))).
+		Order(ent.Asc(apikey.FieldID)).Limit(limit).All(ctx)
+}

@@ -4,10 +4,18 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
+	"time"
+
+	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqljson"
 
 	"staffroom/ent"
+	"staffroom/ent/apikey"
+	"staffroom/ent/membership"
 	"staffroom/ent/modulepermission"
+	"staffroom/ent/role"
 	"staffroom/ent/schema/pulid"
 	"staffroom/internal/access"
 	"staffroom/internal/audit"
@@ -134,4 +142,80 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// DeleteModulePermission removes a module permission that nothing uses. One
+// still held by a role, granted or revoked on a member, or carried by a key
+// that works is refused with CONFLICT naming them: taking it away silently
+// would change what people and apps may do, and a key's permissions never
+// change. Edit those first, then delete.
+func DeleteModulePermission(ctx context.Context, client *ent.Client, id pulid.ID) (pulid.ID, error) {
+	v := access.FromContext(ctx)
+	err := store.InTx(ctx, client, func(ctx context.Context, tx *ent.Client) error {
+		mp, err := tx.ModulePermission.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := unused(ctx, tx, mp.Key); err != nil {
+			return err
+		}
+		if err := tx.ModulePermission.DeleteOne(mp).Exec(ctx); err != nil {
+			return fmt.Errorf("integrations: delete module permission: %w", err)
+		}
+		return audit.Record(ctx, tx, v.OrgID, audit.Event{Action: "modulepermission.deleted", TargetType: "ModulePermission",
+			TargetID: mp.ID, Data: map[string]any{"key": mp.Key}})
+	})
+	return id, err
+}
+
+// unused fails with CONFLICT when a role, a current member's grants or
+// revokes, or an unrevoked key names the permission. It reads in the system
+// context: the rule holds whatever the caller may see, and says only how many.
+func unused(ctx context.Context, tx *ent.Client, key string) error {
+	sys := access.SystemContext(ctx, "module permission in use")
+	org := access.FromContext(ctx).OrgID
+	roles, err := tx.Role.Query().Where(role.OrganizationID(org)).All(sys)
+	if err != nil {
+		return err
+	}
+	var holders []string
+	for _, r := range roles {
+		if slices.Contains(r.Permissions, key) {
+			holders = append(holders, r.Key)
+		}
+	}
+	if len(holders) > 0 {
+		return errcode.New(errcode.Conflict, "the roles %s hold %s: take it out of them first", strings.Join(holders, ", "), key)
+	}
+	members, err := tx.Membership.Query().Where(membership.OrganizationID(org), membership.RemovedAtIsNil(),
+		func(s *sql.Selector) {
+			s.Where(sql.Or(sqljson.ValueContains(membership.FieldGrants, key), sqljson.ValueContains(membership.FieldRevokes, key)))
+		}).Count(sys)
+	if err != nil {
+		return err
+	}
+	if members > 0 {
+		return errcode.New(errcode.Conflict, "%s is granted or revoked on %s: update them first", key, count(members, "member"))
+	}
+	keys, err := tx.APIKey.Query().Where(apikey.OrganizationID(org), apikey.RevokedAtIsNil()).All(sys)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, k := range keys {
+		if slices.Contains(k.Permissions, key) && (k.ExpiresAt == nil || k.ExpiresAt.After(time.Now())) {
+			n++
+		}
+	}
+	if n > 0 {
+		return errcode.New(errcode.Conflict, "%s carries %s: revoke it, and make a new key without it", count(n, "working API key"), key)
+	}
+	return nil
+}
+
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

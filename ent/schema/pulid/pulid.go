@@ -52,6 +52,11 @@ const (
 	EmailChangePrefix = "ecg_"
 	// RateLimitWindowPrefix names the rate limit counters kept in PostgreSQL.
 	RateLimitWindowPrefix = "rlw_"
+	// WebhookEndpointPrefix names the receivers an organization registers for its events.
+	WebhookEndpointPrefix = "whe_"
+	// WebhookDeliveryPrefix names one event's delivery to one endpoint; it is
+	// the webhook-id header of the request.
+	WebhookDeliveryPrefix = "whd_"
 )
 
 // tables maps a prefix to the table of its entity; node(id:) resolves types from it.
