@@ -46,12 +46,16 @@ const (
 	MaxPasswordLength = 128
 )
 
-// hashing admits as many Argon2id computations at once as there are cores.
-// Each holds its 19 MiB for its whole run, so without a bound 64 concurrent
-// log-ins take 1.2 GiB and finish no sooner than if they had queued; with it
-// the memory stays at a few tens of megabytes and the waiting is fair (blocked
-// senders on a channel are served in order).
-var hashing = make(chan struct{}, runtime.GOMAXPROCS(0))
+// hashing admits Argon2id computations on half the cores (GOMAXPROCS), at
+// least one. Each holds its 19 MiB for its whole run, so without a bound 64
+// concurrent log-ins take 1.2 GiB and finish no sooner than if they had
+// queued. Half, not all: each hash in flight when the collector marks is live
+// heap, and the heap grows to twice that before the next collection; on 2
+// cores two at once made 64 concurrent log-ins peak at 175 MB resident, one at
+// 115 MB, for about a quarter fewer log-ins a second (docs/benchmarks.md), and
+// the other core stays free for everything else. The waiting is fair: blocked
+// senders on a channel are served in order.
+var hashing = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))
 
 // hashWaiting counts the callers waiting for a turn to hash; tests wait on it
 // to know a check is queued.
