@@ -48,10 +48,13 @@ var floorQueries = map[string]string{
 		JOIN roles r ON r.id = m.role_id
 		WHERE m.organization_id = $1 AND m.removed_at IS NULL
 		ORDER BY m.id LIMIT 50`,
+	// The viewer's role may see no group of some kinds ($2) and only the
+	// groups they are linked to ($4) of others ($3).
 	"memberGroups": `SELECT l.membership_id, g.name
 		FROM membership_groups l
 		JOIN groups g ON g.id = l.group_id
-		WHERE l.membership_id = ANY($1)
+		WHERE l.membership_id = ANY($1) AND g.kind <> ALL($2)
+			AND (g.kind <> ALL($3) OR g.id IN (SELECT group_id FROM membership_groups WHERE membership_id = $4))
 		ORDER BY g.id`,
 	// instructor: the groups linked to the member, the messages they may read
 	// (written by them, sent to their groups, naming them), and the groups of those
@@ -224,7 +227,8 @@ func (f *floor) members(ctx context.Context, q func(string) string) (any, error)
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	rows, err = f.query(ctx, "memberGroups", pq.Array(ids))
+	hidden, linked := strings.Split(q("hidden"), ","), strings.Split(q("linked"), ",")
+	rows, err = f.query(ctx, "memberGroups", pq.Array(ids), pq.Array(hidden), pq.Array(linked), q("member"))
 	if err != nil {
 		return nil, err
 	}

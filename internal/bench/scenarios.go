@@ -14,6 +14,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"staffroom/ent"
 	"staffroom/ent/membership"
 	"staffroom/ent/organization"
 	"staffroom/ent/role"
@@ -64,10 +65,14 @@ type fixture struct {
 	adminToken      string
 	instructorToken string
 	adminUser       pulid.ID
-	instructor      pulid.ID // the instructor's membership
-	guestRole       pulid.ID
-	memberIDs       []pulid.ID // every membership of the large organization, for node(id:)
-	logins          []string   // emails of members who can log in to it
+	admin           pulid.ID // the administrator's membership
+	// The kinds of group of which the administrator sees none, and those of
+	// which they see only the groups they are linked to: the floor's filter.
+	adminHiddenKinds, adminLinkedKinds []string
+	instructor                         pulid.ID // the instructor's membership
+	guestRole                          pulid.ID
+	memberIDs                          []pulid.ID // every membership of the large organization, for node(id:)
+	logins                             []string   // emails of members who can log in to it
 }
 
 // loadFixture finds the seeded organization and logs its people in over HTTP.
@@ -91,7 +96,8 @@ func loadFixture(ctx context.Context, a *assembly, base string) (*fixture, error
 		f.memberIDs = append(f.memberIDs, m.ID)
 		switch m.Edges.User.Email {
 		case adminEmail:
-			f.adminUser = m.UserID
+			f.adminUser, f.admin = m.UserID, m.ID
+			f.adminHiddenKinds, f.adminLinkedKinds = groupKindScopes(org.ID, m)
 		case instructorEmail:
 			f.instructor = m.ID
 		}
@@ -112,6 +118,27 @@ func loadFixture(ctx context.Context, a *assembly, base string) (*fixture, error
 		}
 	}
 	return f, nil
+}
+
+// groupKindScopes returns the kinds of group of which a member sees none and
+// those of which they see only the groups linked to them, as their viewer
+// would decide.
+func groupKindScopes(org pulid.ID, m *ent.Membership) (hidden, linked []string) {
+	r := m.Edges.Role
+	v := access.NewViewer(m.UserID, "", &access.Membership{
+		OrgID: org, MembershipID: m.ID, RoleID: r.ID, RoleKey: r.Key, GroupScope: string(m.GroupScope),
+		RolePermissions: r.Permissions, Grants: m.Grants, Revokes: m.Revokes, GroupScopes: r.GroupScopes,
+	})
+	for _, kind := range access.GroupKinds {
+		switch v.GroupScopeOf(kind) {
+		case string(membership.GroupScopeALL):
+		case string(membership.GroupScopeLINKED):
+			linked = append(linked, kind)
+		default: // NONE
+			hidden = append(hidden, kind)
+		}
+	}
+	return hidden, linked
 }
 
 // logIn logs a user in over HTTP and returns the access token.
@@ -201,7 +228,8 @@ func scenarios(f *fixture, a *assembly, fl *floor, gqlBase, floorBase string, na
 		"members": {title: "members(first: 50) with user, role, groups, administrator",
 			graphql: gqlSide(f.adminToken, fixed(graphqlBody(membersQuery, nil))),
 			floor: floorSide("/floor/members", func(uint64) url.Values {
-				return url.Values{"org": {string(f.org)}}
+				return url.Values{"org": {string(f.org)}, "member": {string(f.admin)},
+					"hidden": {strings.Join(f.adminHiddenKinds, ",")}, "linked": {strings.Join(f.adminLinkedKinds, ",")}}
 			})},
 		"instructor": {title: "instructor's groups and messages (row scopes)",
 			graphql: gqlSide(f.instructorToken, fixed(graphqlBody(instructorQuery, nil))),
