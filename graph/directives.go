@@ -44,7 +44,7 @@ func authenticated(ctx context.Context, _ any, next graphql.Resolver) (any, erro
 }
 
 func (r *Resolver) throttled(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
-	if err := r.limiter.Allow(requestmeta.FromContext(ctx).IP); err != nil {
+	if err := r.limiter.Allow(ctx, requestmeta.FromContext(ctx).IP); err != nil {
 		return nil, err
 	}
 	return next(ctx)

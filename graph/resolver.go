@@ -20,7 +20,7 @@ import (
 type Resolver struct {
 	client      *ent.Client
 	auth        *auth.Service
-	limiter     *auth.RateLimiter
+	limiter     auth.RateLimiter
 	invitations *invitation.Service
 	webhooks    integrations.Webhooks
 }
@@ -29,7 +29,7 @@ type Resolver struct {
 type Deps struct {
 	Client      *ent.Client
 	Auth        *auth.Service
-	Limiter     *auth.RateLimiter
+	Limiter     auth.RateLimiter
 	Invitations *invitation.Service
 	// AllowPrivateWebhooks accepts http and private webhook URLs: development.
 	AllowPrivateWebhooks bool

@@ -64,14 +64,17 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger, opts Options) (*App,
 		mailer = mail.LogMailer{Log: log, ShowBody: cfg.Development()}
 	}
 	tokens := &auth.Tokens{Keys: keys, Issuer: cfg.Issuer, Audience: cfg.Audience, TTL: cfg.AccessTokenTTL}
+	// One limit of session operations per client address, whether they come
+	// through GraphQL or through the pages behind emailed links; password
+	// checks get a limit of their own, as many.
+	limiter := rateLimiter(db, "session", cfg.SessionRateLimit)
 	authService := auth.NewService(db.Client, tokens, auth.Settings{
 		RefreshIdleTTL:     cfg.RefreshIdleTTL,
 		RefreshAbsoluteTTL: cfg.RefreshAbsoluteTTL,
 		LockoutDuration:    cfg.LockoutDuration,
-		// Password checks get a limit of their own, as many as session mutations.
-		PasswordChecksPerMinute: cfg.SessionRateLimit,
-		PublicURL:               cfg.PublicURL,
-		Dialect:                 db.Dialect,
+		PasswordChecks:     rateLimiter(db, "password_check", cfg.SessionRateLimit),
+		PublicURL:          cfg.PublicURL,
+		Dialect:            db.Dialect,
 	}, log)
 
 	var m *metrics.Metrics
@@ -103,9 +106,6 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger, opts Options) (*App,
 			}
 		},
 	}
-	// One limit of session operations per client address, whether they come
-	// through GraphQL or through the pages behind emailed links.
-	limiter := auth.NewRateLimiter(cfg.SessionRateLimit)
 	schema := graph.NewSchema(graph.Deps{
 		Client:      db.Client,
 		Auth:        authService,
@@ -168,6 +168,16 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger, opts Options) (*App,
 	})
 	h = withSMSReceipts(h, cfg, db.Client, log)
 	return &App{Handler: h, DB: db, Auth: authService, Outbox: worker, Webhooks: webhooks, Invitations: invitations, Metrics: metricsApart}, nil
+}
+
+// rateLimiter returns a limit of perMinute events per client address: counted
+// in PostgreSQL, where every replica shares it, or in this process on SQLite,
+// which one process serves.
+func rateLimiter(db *store.DB, scope string, perMinute int) auth.RateLimiter {
+	if db.Apart != nil {
+		return auth.NewSharedRateLimiter(db.Apart, scope, perMinute)
+	}
+	return auth.NewRateLimiter(perMinute)
 }
 
 func splitList(s string) []string {

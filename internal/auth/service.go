@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 
 	"staffroom/ent"
@@ -41,8 +42,10 @@ type Settings struct {
 	// client racing itself) before reuse revokes the whole family.
 	ReuseGrace time.Duration
 	PublicURL  string
-	// PasswordChecksPerMinute is how many passwords one client address may
-	// have checked a minute; 0 turns the limit off.
+	// PasswordChecks limits the passwords one client address may have checked
+	// a minute (shared by every replica on PostgreSQL); when nil, an
+	// in-process limit of PasswordChecksPerMinute, where 0 turns it off.
+	PasswordChecks          RateLimiter
 	PasswordChecksPerMinute int
 	// Dialect is the database's ("sqlite3" or "postgres"), for the one hand-built
 	// query: loading the viewer.
@@ -63,7 +66,7 @@ type Service struct {
 	// passwordChecks limits password checks per client address, apart from
 	// the limit on session mutations, so that a path without that limit still
 	// has this one.
-	passwordChecks *RateLimiter
+	passwordChecks RateLimiter
 	// apiKeys checks the Bearer tokens that carry APIKeyPrefix (VerifyAPIKeysWith).
 	apiKeys APIKeyVerifier
 }
@@ -76,8 +79,11 @@ func NewService(client *ent.Client, tokens *Tokens, s Settings, log *slog.Logger
 	if s.ReuseGrace == 0 {
 		s.ReuseGrace = 10 * time.Second
 	}
+	if s.PasswordChecks == nil {
+		s.PasswordChecks = NewRateLimiter(s.PasswordChecksPerMinute)
+	}
 	return &Service{client: client, tokens: tokens, settings: s, log: log, now: time.Now,
-		passwordChecks: NewRateLimiter(s.PasswordChecksPerMinute)}
+		passwordChecks: s.PasswordChecks}
 }
 
 // Tokens returns the access token issuer and verifier.
@@ -145,7 +151,7 @@ func (s *Service) CheckPassword(ctx context.Context, who predicate.User, passwor
 	if ent.TxFromContext(ctx) != nil {
 		return nil, errPasswordInTx
 	}
-	if err := s.passwordChecks.Allow(requestmeta.FromContext(ctx).IP); err != nil {
+	if err := s.passwordChecks.Allow(ctx, requestmeta.FromContext(ctx).IP); err != nil {
 		return nil, err
 	}
 	sys := access.SystemContext(ctx, "check password")
@@ -316,6 +322,15 @@ func (s *Service) SignIn(ctx context.Context, userID, org pulid.ID) (*Session, e
 // startSession creates a refresh token (a new family unless one is given) and an
 // access token scoped to org.
 func (s *Service) startSession(ctx context.Context, userID, org, family pulid.ID, familyStart time.Time) (*Session, error) {
+	sessionID, refresh, err := s.createSession(ctx, s.client, userID, org, family, familyStart)
+	if err != nil {
+		return nil, err
+	}
+	return s.issue(ctx, userID, org, sessionID, refresh)
+}
+
+// createSession writes a refresh session through c and returns its id and token.
+func (s *Service) createSession(ctx context.Context, c *ent.Client, userID, org, family pulid.ID, familyStart time.Time) (pulid.ID, string, error) {
 	now := s.now()
 	if family == "" {
 		family, familyStart = pulid.New(pulid.SessionPrefix), now
@@ -326,7 +341,7 @@ func (s *Service) startSession(ctx context.Context, userID, org, family pulid.ID
 		expires = absolute
 	}
 	meta := requestmeta.FromContext(ctx)
-	create := s.client.Session.Create().
+	create := c.Session.Create().
 		SetUserID(userID).SetFamilyID(family).SetTokenHash(hash).
 		SetCreatedAt(now).SetFamilyStartedAt(familyStart).SetExpiresAt(expires).
 		SetIP(meta.IP).SetUserAgent(truncate(meta.UserAgent, 512))
@@ -335,9 +350,44 @@ func (s *Service) startSession(ctx context.Context, userID, org, family pulid.ID
 	}
 	sess, err := create.Save(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("auth: start session: %w", err)
+		return "", "", fmt.Errorf("auth: start session: %w", err)
 	}
-	return s.issue(ctx, userID, org, sess.ID, refresh)
+	return sess.ID, refresh, nil
+}
+
+// rotate ends sess in favour of a successor in its family, scoped to org, in
+// one transaction that holds sess's row from its check to the successor's
+// commit: a revocation of the family on any replica either comes first (and
+// the rotation is refused) or waits on that row and then finds the successor
+// (revokeSessions). keepRotatedAt is the time sess was rotated already, for a
+// client racing itself within the grace period; zero rotates it now, only
+// once. It reports false when sess is revoked, or (without keepRotatedAt)
+// rotated already.
+func (s *Service) rotate(ctx context.Context, sess *ent.Session, org pulid.ID, keepRotatedAt time.Time) (*Session, bool, error) {
+	var id pulid.ID
+	var refresh string
+	err := store.InTx(ctx, s.client, func(ctx context.Context, tx *ent.Client) error {
+		upd := tx.Session.Update().Where(session.ID(sess.ID), session.RevokedAtIsNil())
+		if keepRotatedAt.IsZero() {
+			upd.Where(session.RotatedAtIsNil()).SetRotatedAt(s.now())
+		} else {
+			upd.SetRotatedAt(keepRotatedAt)
+		}
+		n, err := upd.Save(ctx)
+		if err != nil || n == 0 {
+			return err
+		}
+		id, refresh, err = s.createSession(ctx, tx, sess.UserID, org, sess.FamilyID, sess.FamilyStartedAt)
+		return err
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("auth: rotate session: %w", err)
+	}
+	if id == "" {
+		return nil, false, nil
+	}
+	next, err := s.issue(ctx, sess.UserID, org, id, refresh)
+	return next, err == nil, err
 }
 
 func (s *Service) issue(ctx context.Context, userID, org, sessionID pulid.ID, refresh string) (*Session, error) {
@@ -355,7 +405,9 @@ func (s *Service) issue(ctx context.Context, userID, org, sessionID pulid.ID, re
 
 // Refresh exchanges a refresh token for a new pair. Each token is used once: a
 // token presented again after the grace period means it was stolen or leaked, so
-// the whole family is revoked.
+// the whole family is revoked. Every step is decided by the database, so that
+// replicas agree: one presentation wins the rotation, and a revocation is
+// never outrun by a successor (rotate).
 func (s *Service) Refresh(ctx context.Context, token string) (*Session, error) {
 	sys := access.SystemContext(ctx, "refresh")
 	invalid := errcode.New(errcode.Unauthenticated, "the refresh token is invalid or expired; log in again")
@@ -370,34 +422,51 @@ func (s *Service) Refresh(ctx context.Context, token string) (*Session, error) {
 	if sess.RevokedAt != nil || now.After(sess.ExpiresAt) {
 		return nil, invalid
 	}
-	won, err := s.client.Session.Update().
-		Where(session.ID(sess.ID), session.RotatedAtIsNil()).
-		SetRotatedAt(now).Save(sys)
+	next, ok, err := s.rotate(sys, sess, sess.OrganizationID, time.Time{})
+	if err != nil || ok {
+		return next, err
+	}
+	rotated, err := s.client.Session.Get(sys, sess.ID)
 	if err != nil {
 		return nil, fmt.Errorf("auth: refresh: %w", err)
 	}
-	if won == 0 {
-		rotated, err := s.client.Session.Get(sys, sess.ID)
-		if err != nil {
-			return nil, fmt.Errorf("auth: refresh: %w", err)
-		}
-		if rotated.RotatedAt == nil || now.Sub(*rotated.RotatedAt) > s.settings.ReuseGrace {
-			s.log.WarnContext(ctx, "refresh token reused; revoking its family", "family", sess.FamilyID, "user", sess.UserID)
-			if err := s.revokeFamily(sys, sess.FamilyID); err != nil {
-				return nil, err
-			}
-			return nil, invalid
-		}
+	if rotated.RevokedAt != nil {
+		return nil, invalid
 	}
-	return s.startSession(sys, sess.UserID, sess.OrganizationID, sess.FamilyID, sess.FamilyStartedAt)
+	if rotated.RotatedAt == nil || now.Sub(*rotated.RotatedAt) > s.settings.ReuseGrace {
+		s.log.WarnContext(ctx, "refresh token reused; revoking its family", "family", sess.FamilyID, "user", sess.UserID)
+		if err := s.revokeSessions(sys, s.client, session.FamilyID(sess.FamilyID)); err != nil {
+			return nil, err
+		}
+		return nil, invalid
+	}
+	// A client racing itself within the grace period gets a successor too.
+	next, ok, err = s.rotate(sys, sess, sess.OrganizationID, *rotated.RotatedAt)
+	if err == nil && !ok {
+		return nil, invalid
+	}
+	return next, err
 }
 
-func (s *Service) revokeFamily(ctx context.Context, family pulid.ID) error {
-	err := s.client.Session.Update().
-		Where(session.FamilyID(family), session.RevokedAtIsNil()).
-		SetRevokedAt(s.now()).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("auth: revoke: %w", err)
+// maxRevocationPasses bounds revokeSessions; each pass after the first finds
+// only the successors of rotations that were in flight during the one before.
+const maxRevocationPasses = 10
+
+// revokeSessions revokes the live sessions that match where, through c (a
+// transaction's client or the base one). A rotation in flight holds its old
+// session's row until its successor is written (rotate): an update waits for
+// that row, but on PostgreSQL does not see rows committed after it began, so
+// passes repeat until one finds nothing left to revoke.
+func (s *Service) revokeSessions(ctx context.Context, c *ent.Client, where ...predicate.Session) error {
+	where = append(where, session.RevokedAtIsNil())
+	for range maxRevocationPasses {
+		n, err := c.Session.Update().Where(where...).SetRevokedAt(s.now()).Save(ctx)
+		if err != nil {
+			return fmt.Errorf("auth: revoke sessions: %w", err)
+		}
+		if n == 0 {
+			return nil
+		}
 	}
 	return nil
 }
@@ -409,7 +478,7 @@ func (s *Service) LogOut(ctx context.Context, v *access.Viewer) error {
 	if err != nil {
 		return fmt.Errorf("auth: log out: %w", err)
 	}
-	return s.revokeFamily(sys, sess.FamilyID)
+	return s.revokeSessions(sys, s.client, session.FamilyID(sess.FamilyID))
 }
 
 // SwitchOrganization rotates the viewer's session to another organization in
@@ -424,10 +493,17 @@ func (s *Service) SwitchOrganization(ctx context.Context, v *access.Viewer, org 
 	if err != nil {
 		return nil, fmt.Errorf("auth: switch: %w", err)
 	}
-	if err := s.client.Session.UpdateOneID(sess.ID).SetRotatedAt(s.now()).Exec(sys); err != nil {
-		return nil, fmt.Errorf("auth: switch: %w", err)
+	// The session may have been rotated by a refresh already; it stays
+	// rotated since then.
+	keep := s.now()
+	if sess.RotatedAt != nil {
+		keep = *sess.RotatedAt
 	}
-	return s.startSession(sys, v.UserID, chosen, sess.FamilyID, sess.FamilyStartedAt)
+	next, ok, err := s.rotate(sys, sess, chosen, keep)
+	if err == nil && !ok {
+		return nil, errSessionEnded
+	}
+	return next, err
 }
 
 // ChangePassword checks the current password (a wrong one counts towards the
@@ -468,11 +544,10 @@ func (s *Service) storePassword(ctx context.Context, c *ent.Client, userID pulid
 	if err != nil {
 		return fmt.Errorf("auth: set password: %w", err)
 	}
-	q := c.Session.Update().Where(session.UserID(userID), session.RevokedAtIsNil())
 	if keep != "" {
-		q.Where(session.FamilyIDNEQ(keep))
+		return s.revokeSessions(ctx, c, session.UserID(userID), session.FamilyIDNEQ(keep))
 	}
-	return q.SetRevokedAt(s.now()).Exec(ctx)
+	return s.revokeSessions(ctx, c, session.UserID(userID))
 }
 
 // RequestPasswordReset emails a single-use reset link when the address belongs
@@ -480,27 +555,46 @@ func (s *Service) storePassword(ctx context.Context, c *ent.Client, userID pulid
 func (s *Service) RequestPasswordReset(ctx context.Context, rawEmail string) error {
 	sys := access.SystemContext(ctx, "request password reset")
 	email := strings.ToLower(strings.TrimSpace(rawEmail))
-	u, err := s.client.User.Query().Where(user.Email(email)).Only(sys)
-	if ent.IsNotFound(err) {
-		return nil
-	}
+	// The login's row is held while the recent requests are counted and the
+	// new one written, so that parallel requests, on any replica, are counted
+	// one after the other.
+	err := store.InTx(sys, s.client, func(ctx context.Context, tx *ent.Client) error {
+		u, err := s.lockUser(tx.User.Query().Where(user.Email(email))).Only(ctx)
+		if ent.IsNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		// Anyone may ask for anyone's reset: a few an hour, one a minute, reach
+		// the address; beyond that the answer is the same and nothing is sent,
+		// so that nobody fills another person's mailbox.
+		now := s.now()
+		recent, err := tx.PasswordReset.Query().
+			Where(passwordreset.UserID(u.ID), passwordreset.CreatedAtGT(now.Add(-time.Hour))).
+			Order(ent.Desc(passwordreset.FieldCreatedAt)).All(ctx)
+		if err != nil {
+			return err
+		}
+		if len(recent) >= resetsPerHour || (len(recent) > 0 && now.Sub(recent[0].CreatedAt) < time.Minute) {
+			return nil
+		}
+		return s.SendPasswordReset(ctx, u.ID)
+	})
 	if err != nil {
 		return fmt.Errorf("auth: password reset: %w", err)
 	}
-	// Anyone may ask for anyone's reset: a few an hour, one a minute, reach the
-	// address; beyond that the answer is the same and nothing is sent, so that
-	// nobody fills another person's mailbox.
-	now := s.now()
-	recent, err := s.client.PasswordReset.Query().
-		Where(passwordreset.UserID(u.ID), passwordreset.CreatedAtGT(now.Add(-time.Hour))).
-		Order(ent.Desc(passwordreset.FieldCreatedAt)).All(sys)
-	if err != nil {
-		return fmt.Errorf("auth: password reset: %w", err)
+	return nil
+}
+
+// lockUser makes q hold the rows it reads until the transaction ends, on
+// PostgreSQL. SQLite has no row locks; its transactions hold the database's
+// write lock from their start (see store), which serializes them as well.
+func (s *Service) lockUser(q *ent.UserQuery) *ent.UserQuery {
+	if s.settings.Dialect == dialect.Postgres {
+		q.ForUpdate()
 	}
-	if len(recent) >= resetsPerHour || (len(recent) > 0 && now.Sub(recent[0].CreatedAt) < time.Minute) {
-		return nil
-	}
-	return s.SendPasswordReset(ctx, u.ID)
+	return q
 }
 
 // resetsPerHour bounds the reset emails that requests send to one address.

@@ -39,8 +39,7 @@ func (s *Service) SetTemporaryPassword(ctx context.Context, userID pulid.ID, pas
 		SetFailedLogins(0).ClearLockedAt().Exec(sys); err != nil {
 		return fmt.Errorf("auth: temporary password: %w", err)
 	}
-	if err := c.Session.Update().Where(session.UserID(userID), session.RevokedAtIsNil()).
-		SetRevokedAt(now).Exec(sys); err != nil {
+	if err := s.revokeSessions(sys, c, session.UserID(userID)); err != nil {
 		return fmt.Errorf("auth: temporary password: %w", err)
 	}
 	_, err = outbox.Enqueue(sys, c, staffmail.Message{

@@ -82,7 +82,9 @@ type pendingSignUp struct {
 }
 
 func (s *Service) signUp(ctx context.Context, tx *ent.Client, email string, p pendingSignUp) error {
-	u, err := tx.User.Query().Where(user.Email(email)).Only(ctx)
+	// The login's row is held until the end, so that parallel sign-ups count
+	// the links and notices sent before them one after the other.
+	u, err := s.lockUser(tx.User.Query().Where(user.Email(email))).Only(ctx)
 	switch {
 	case ent.IsNotFound(err):
 		u, err = tx.User.Create().
@@ -108,7 +110,7 @@ func (s *Service) ResendVerification(ctx context.Context, rawEmail string) error
 	email := strings.ToLower(strings.TrimSpace(rawEmail))
 	sys := access.SystemContext(ctx, "resend verification")
 	return store.InTx(sys, s.client, func(ctx context.Context, tx *ent.Client) error {
-		u, err := tx.User.Query().Where(user.Email(email), user.EmailVerifiedAtIsNil()).Only(ctx)
+		u, err := s.lockUser(tx.User.Query().Where(user.Email(email), user.EmailVerifiedAtIsNil())).Only(ctx)
 		if ent.IsNotFound(err) {
 			return nil
 		}
@@ -276,8 +278,7 @@ func (s *Service) ProveAddress(ctx context.Context, tx *ent.Client, userID pulid
 			return false, err
 		}
 	}
-	if err := tx.Session.Update().Where(session.UserID(userID), session.RevokedAtIsNil()).
-		SetRevokedAt(now).Exec(ctx); err != nil {
+	if err := s.revokeSessions(ctx, tx, session.UserID(userID)); err != nil {
 		return false, err
 	}
 	if err := tx.EmailVerification.Update().Where(emailverification.UserID(userID), emailverification.UsedAtIsNil()).

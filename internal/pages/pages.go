@@ -37,7 +37,7 @@ const maxFormBytes = 16 << 10
 type Deps struct {
 	Invitations *invitation.Service
 	Auth        *auth.Service
-	Limiter     *auth.RateLimiter
+	Limiter     auth.RateLimiter
 	Log         *slog.Logger
 }
 
@@ -130,7 +130,7 @@ func (p *pages) failure(ctx context.Context, err error) (string, int) {
 
 // allow applies the per-address limit of session operations.
 func (p *pages) allow(r *http.Request) error {
-	return p.Limiter.Allow(requestmeta.FromContext(r.Context()).IP)
+	return p.Limiter.Allow(r.Context(), requestmeta.FromContext(r.Context()).IP)
 }
 
 // form parses a posted form within maxFormBytes.

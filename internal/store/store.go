@@ -44,10 +44,25 @@ type DB struct {
 	SQL     *sql.DB
 	Dialect string
 	Stats   *Counter
+	// Apart is a pool of its own on the same PostgreSQL database, at most
+	// ApartConns connections, for statements that commit on their own while
+	// a request's transaction holds a connection of the main pool (the rate
+	// limit counters): drawn from the main pool, such a statement could wait
+	// for the connection its own request holds. Nil on SQLite.
+	Apart *sql.DB
 }
 
-// Close closes the pool.
-func (db *DB) Close() error { return db.SQL.Close() }
+// ApartConns bounds the pool DB.Apart: its statements are single short
+// upserts, which two connections serve thousands of a second.
+const ApartConns = 2
+
+// Close closes the pools.
+func (db *DB) Close() error {
+	if db.Apart != nil {
+		db.Apart.Close()
+	}
+	return db.SQL.Close()
+}
 
 // SQLitePath is where the embedded database lives in a data directory.
 func SQLitePath(dataDir string) string { return filepath.Join(dataDir, "staffroom.db") }
@@ -89,12 +104,23 @@ func Open(ctx context.Context, rawURL, dataDir string, opts Options) (*DB, error
 	counter := &Counter{Driver: entsql.OpenDB(dia, pool)}
 	client := ent.NewClient(ent.Driver(counter))
 	client.Use(names.Hook())
-	return &DB{
+	db := &DB{
 		Client:  client,
 		SQL:     pool,
 		Dialect: dia,
 		Stats:   counter,
-	}, nil
+	}
+	if dia == dialect.Postgres {
+		// Opening connects nothing yet: the first statement does.
+		if db.Apart, err = openPool(drv, dsn, opts.StatementCache); err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("store: open %s: %w", drv, err)
+		}
+		db.Apart.SetMaxOpenConns(ApartConns)
+		db.Apart.SetMaxIdleConns(ApartConns)
+		db.Apart.SetConnMaxIdleTime(5 * time.Minute)
+	}
+	return db, nil
 }
 
 // openPool opens a pool on the driver; PostgreSQL's keeps statements prepared.

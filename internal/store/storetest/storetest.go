@@ -60,6 +60,18 @@ func Open(t testing.TB, d Dialect) *store.DB {
 	return db
 }
 
+// PostgresURL returns the URL of a fresh, empty PostgreSQL database, dropped
+// when the test ends, for tests that run servers of their own on it; it skips
+// the test when TEST_DATABASE_URL is not set.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv("TEST_DATABASE_URL")
+	if u == "" {
+		t.Skip("TEST_DATABASE_URL is not set: this test needs PostgreSQL")
+	}
+	return freshPostgres(t, u)
+}
+
 var seq atomic.Int64
 
 // freshPostgres creates a database for one test and drops it when the test ends.
