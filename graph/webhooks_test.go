@@ -561,6 +561,9 @@ func TestWebhookPayloadsShowWhatTheCreatorMayRead(t *testing.T) {
 		c := newClock()
 		ownerRec, integratorRec := newReceiver(t, c), newReceiver(t, c)
 		ownerEP := createEndpoint(t, s, owner, ownerRec, map[string]any{"eventTypes": []any{"member.updated"}})
+		// An endpoint that reads groups only: members are not its to see.
+		groupsRec := newReceiver(t, c)
+		createEndpoint(t, s, owner, groupsRec, map[string]any{"eventTypes": []any{"member.updated"}, "permissions": []any{"groups.view"}})
 		integratorEP := createEndpoint(t, s, integrator.Token, integratorRec, map[string]any{"eventTypes": []any{"member.updated"}})
 
 		// No escalation: an endpoint reads with permissions its creator holds.
@@ -596,6 +599,10 @@ func TestWebhookPayloadsShowWhatTheCreatorMayRead(t *testing.T) {
 		}
 		if u := user(integratorRec); u["email"] != nil || u["firstName"] != "Ina" {
 			t.Errorf("the endpoint of a creator without members.contact shows %v; want the name without the email", u)
+		}
+		if got := groupsRec.received(); len(got) != 1 ||
+			string(got[0].Payload.Data) != `{"__typename":"Membership","id":"`+string(ina.MembershipID)+`"}` {
+			t.Errorf("the endpoint without members.view: %d requests, data %s", len(got), got[0].Payload.Data)
 		}
 		r := s.MustDo(t, owner, `{ viewer { organization { webhookEndpoints { id permissions } } } }`, nil)
 		if !strings.Contains(string(r.Data), `{"id":"`+string(integratorEP)+`","permissions":["integrations.manage","members.view"]}`) {

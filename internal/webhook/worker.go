@@ -272,7 +272,8 @@ func (w *Worker) attempt(ctx, sys context.Context, ep *ent.WebhookEndpoint, d *e
 		// Turned off since the event was queued: replay it once enabled again.
 		return w.record(sys, ep, d, now, nil, errEndpointOff, true)
 	case d.Payload == "":
-		body, err := render(sys, w.Render, ep, d)
+		// Not the system context: the payload is read under the endpoint's privacy.
+		body, err := render(ctx, w.Render, ep, d)
 		if err != nil {
 			w.Log.ErrorContext(ctx, "webhook: build payload", "delivery", d.ID, "err", err)
 			sendErr = errPayload
