@@ -34,21 +34,33 @@ import (
 // limits per address of one part leave the others alone.
 func TestReplicasBehaveAsOne(t *testing.T) {
 	dbURL := storetest.PostgresURL(t)
+	replicasBehaveAsOne(t, dbURL, "DATABASE_URL="+dbURL)
+}
+
+// The same, with the replicas reaching PostgreSQL through PgBouncer in
+// transaction mode, as STAFFROOM_DB_TRANSACTION_POOLING describes.
+func TestReplicasBehaveAsOneBehindPgBouncer(t *testing.T) {
+	dbURL := storetest.PostgresURL(t)
+	replicasBehaveAsOne(t, dbURL, "DATABASE_URL="+storetest.PgBouncer(t, dbURL), "STAFFROOM_DB_TRANSACTION_POOLING=true")
+}
+
+// replicasBehaveAsOne starts three replicas with env on the empty database
+// dbURL, which they migrate together, and drives them.
+func replicasBehaveAsOne(t *testing.T, dbURL string, env ...string) {
 	smtp := mailtest.Start(t, mailtest.Options{})
-	env := []string{
-		"DATABASE_URL=" + dbURL,
-		"STAFFROOM_SIGNING_KEY_FILE=" + signingKeyFile(t),
-		"STAFFROOM_SMTP_URL=" + smtp.URL,
+	env = append(env,
+		"STAFFROOM_SIGNING_KEY_FILE="+signingKeyFile(t),
+		"STAFFROOM_SMTP_URL="+smtp.URL,
 		"STAFFROOM_SESSION_RATE_LIMIT=6",
 		"STAFFROOM_TRUSTED_PROXIES=127.0.0.1",
 		"STAFFROOM_LOG_LEVEL=warn",
-	}
+	)
+	c := startReplicas(t, 3, append(env, "STAFFROOM_ENV=production"))
 	// The demo organization, a login for every role, made the way a newcomer
 	// makes it (the demo refuses to run in production).
 	if out, errOut, code := runBinary(t, t.TempDir(), env, "demo"); code != 0 {
 		t.Fatalf("demo: exit %d\n%s\n%s", code, out, errOut)
 	}
-	c := startReplicas(t, 3, append(env, "STAFFROOM_ENV=production"))
 
 	// Refresh reuse needs the grace period (10 s) to pass between a rotation
 	// and the reuse: the rotation comes first, the reuse last.
@@ -230,12 +242,14 @@ func signingKeyFile(t *testing.T) string {
 // cluster is the replicas' base URLs.
 type cluster struct{ urls []string }
 
-// startReplicas starts n servers with env, each on a free port with a data
-// directory of its own, and stops them when the test ends. A server's log is
-// shown when the test fails.
+// startReplicas starts n servers with env, all at once, each on a free port
+// with a data directory of its own, and stops them when the test ends. A
+// server's log is shown when the test fails.
 func startReplicas(t *testing.T, n int, env []string) *cluster {
 	t.Helper()
 	c := &cluster{}
+	outputs := make([]io.Reader, n)
+	logs := make([]*syncBuffer, n)
 	for i := range n {
 		dir := t.TempDir()
 		ctx, cancel := context.WithCancel(context.Background())
@@ -244,8 +258,8 @@ func startReplicas(t *testing.T, n int, env []string) *cluster {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var log syncBuffer
-		cmd.Stderr = &log
+		logs[i], outputs[i] = &syncBuffer{}, stdout
+		cmd.Stderr = logs[i]
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -261,21 +275,23 @@ func startReplicas(t *testing.T, n int, env []string) *cluster {
 			}
 			cancel()
 			if t.Failed() {
-				t.Logf("replica %d's log:\n%s", i, log.String())
+				t.Logf("replica %d's log:\n%s", i, logs[i].String())
 			}
 		})
+	}
+	for i, stdout := range outputs {
 		url := ""
 		lines := bufio.NewScanner(stdout)
 		for url == "" && lines.Scan() {
-			log.Write(append(lines.Bytes(), '\n'))
+			logs[i].Write(append(lines.Bytes(), '\n'))
 			if m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(lines.Text()); m != nil {
 				url = m[1]
 			}
 		}
 		if url == "" {
-			t.Fatalf("replica %d did not start:\n%s", i, log.String())
+			t.Fatalf("replica %d did not start:\n%s", i, logs[i].String())
 		}
-		go io.Copy(&log, stdout) //nolint:errcheck // keeps the log from blocking the server
+		go io.Copy(logs[i], stdout) //nolint:errcheck // keeps the log from blocking the server
 		c.urls = append(c.urls, url)
 	}
 	return c

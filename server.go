@@ -97,6 +97,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir, store.Options{
 		MaxOpenConns: cfg.DBMaxOpenConns, MaxIdleConns: cfg.DBMaxIdleConns, StatementCache: cfg.DBStatementCache,
+		TransactionPooling: cfg.DBTransactionPooling,
 	})
 	if err != nil {
 		return err

@@ -37,6 +37,9 @@ type Config struct {
 	CORSOrigins      string
 	Metrics          bool
 	MetricsAddr      string
+	// DBTransactionPooling: DATABASE_URL reaches PostgreSQL through a pooler
+	// in transaction mode (PgBouncer's pool_mode = transaction).
+	DBTransactionPooling bool
 
 	Issuer             string
 	Audience           string
@@ -110,7 +113,8 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	b.integer(&c.TokenLimit, "token-limit", "STAFFROOM_TOKEN_LIMIT", "1000", "most lexer tokens in one query document")
 	b.integer(&c.DBMaxOpenConns, "db-max-open-conns", "STAFFROOM_DB_MAX_OPEN_CONNS", "32", "database pool size")
 	b.integer(&c.DBMaxIdleConns, "db-max-idle-conns", "STAFFROOM_DB_MAX_IDLE_CONNS", "32", "idle connections kept in the pool (a connection closed when idle is reopened on the next burst)")
-	b.integer(&c.DBStatementCache, "db-statement-cache", "STAFFROOM_DB_STATEMENT_CACHE", "128", "statements each PostgreSQL connection keeps prepared; 0 for none (PgBouncer in transaction mode)")
+	b.integer(&c.DBStatementCache, "db-statement-cache", "STAFFROOM_DB_STATEMENT_CACHE", "128", "statements each PostgreSQL connection keeps prepared; 0 for none")
+	b.boolean(&c.DBTransactionPooling, "db-transaction-pooling", "STAFFROOM_DB_TRANSACTION_POOLING", "false", "DATABASE_URL reaches PostgreSQL through a pooler in transaction mode (PgBouncer): nothing is prepared, and each statement outside a transaction runs in one of its own")
 	b.str(&c.TrustedProxies, "trusted-proxies", "STAFFROOM_TRUSTED_PROXIES", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (rate limits, audit)")
 	b.str(&c.CORSOrigins, "cors-origins", "STAFFROOM_CORS_ORIGINS", "", "comma-separated origins (https://app.example.com) whose scripts may call the API; * for any, refused in production")
 	b.boolean(&c.Metrics, "metrics", "STAFFROOM_METRICS", "", "serve Prometheus metrics at /metrics (default: on in development)")

@@ -16,7 +16,11 @@ import (
 
 // Migrate applies the versioned migrations that the database has not seen yet,
 // each in its own transaction, and records them in schema_migrations. On
-// PostgreSQL an advisory lock keeps replicas that start together from racing.
+// PostgreSQL each of those transactions first takes an advisory lock and checks
+// again that its migration is still to do, so that replicas starting together
+// apply each migration once. The lock is the transaction's, not the
+// session's: through a pooler in transaction mode a session lock would stay
+// on whichever server connection took it.
 func Migrate(ctx context.Context, db *DB) (applied []string, err error) {
 	dir := "sqlite"
 	if db.Dialect == dialect.Postgres {
@@ -27,26 +31,19 @@ func Migrate(ctx context.Context, db *DB) (applied []string, err error) {
 		return nil, err
 	}
 	sort.Strings(files)
-
-	conn, err := db.SQL.Conn(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("store: migrate: %w", err)
-	}
-	defer conn.Close()
-	if db.Dialect == dialect.Postgres {
-		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(7463021)`); err != nil {
-			return nil, fmt.Errorf("store: migrate: lock: %w", err)
+	m := migrator{db: db.SQL, dialect: db.Dialect}
+	var done map[string]bool
+	err = m.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version VARCHAR(255) PRIMARY KEY,
+			applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)`); err != nil {
+			return err
 		}
-		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(7463021)`) //nolint:errcheck
-	}
-	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version VARCHAR(255) PRIMARY KEY,
-		applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)`); err != nil {
-		return nil, fmt.Errorf("store: migrate: %w", err)
-	}
-	done, err := appliedVersions(ctx, conn)
+		done, err = appliedVersions(ctx, tx)
+		return err
+	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("store: migrate: %w", err)
 	}
 	for _, f := range files {
 		version := strings.TrimSuffix(path.Base(f), ".sql")
@@ -57,18 +54,47 @@ func Migrate(ctx context.Context, db *DB) (applied []string, err error) {
 		if err != nil {
 			return applied, err
 		}
-		if err := applyOne(ctx, conn, db.Dialect, version, string(body)); err != nil {
+		ran, err := m.apply(ctx, version, string(body))
+		if err != nil {
 			return applied, err
 		}
-		applied = append(applied, version)
+		if ran {
+			applied = append(applied, version)
+		}
 	}
 	return applied, nil
 }
 
-func appliedVersions(ctx context.Context, conn *sql.Conn) (map[string]bool, error) {
-	rows, err := conn.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+// migrationLock is the advisory lock that serializes migrations on PostgreSQL.
+const migrationLock = 7463021
+
+type migrator struct {
+	db      *sql.DB
+	dialect string
+}
+
+// inTx runs fn in a transaction that holds the migration lock.
+func (m migrator) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := m.db.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("store: migrate: %w", err)
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck
+	if m.dialect == dialect.Postgres {
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d)`, migrationLock)); err != nil {
+			return fmt.Errorf("lock: %w", err)
+		}
+	}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func appliedVersions(ctx context.Context, tx *sql.Tx) (map[string]bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	done := map[string]bool{}
@@ -82,25 +108,33 @@ func appliedVersions(ctx context.Context, conn *sql.Conn) (map[string]bool, erro
 	return done, rows.Err()
 }
 
-func applyOne(ctx context.Context, conn *sql.Conn, dia, version, body string) error {
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: migrate %s: %w", version, err)
-	}
-	defer tx.Rollback() //nolint:errcheck
-	for _, stmt := range statements(body) {
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("store: migrate %s: %w", version, err)
+// apply runs one migration and records it, unless another process did while
+// this one waited for the lock; it reports whether it ran the migration.
+func (m migrator) apply(ctx context.Context, version, body string) (ran bool, err error) {
+	err = m.inTx(ctx, func(tx *sql.Tx) error {
+		done, err := appliedVersions(ctx, tx)
+		if err != nil || done[version] {
+			return err
 		}
+		for _, stmt := range statements(body) {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return err
+			}
+		}
+		insert := `INSERT INTO schema_migrations (version) VALUES (?)`
+		if m.dialect == dialect.Postgres {
+			insert = `INSERT INTO schema_migrations (version) VALUES ($1)`
+		}
+		if _, err := tx.ExecContext(ctx, insert, version); err != nil {
+			return err
+		}
+		ran = true
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: migrate %s: %w", version, err)
 	}
-	insert := `INSERT INTO schema_migrations (version) VALUES (?)`
-	if dia == dialect.Postgres {
-		insert = `INSERT INTO schema_migrations (version) VALUES ($1)`
-	}
-	if _, err := tx.ExecContext(ctx, insert, version); err != nil {
-		return fmt.Errorf("store: migrate %s: %w", version, err)
-	}
-	return tx.Commit()
+	return ran, nil
 }
 
 // statements splits a generated migration file into its statements: Atlas writes

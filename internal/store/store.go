@@ -33,8 +33,13 @@ type Options struct {
 	MaxIdleConns int
 	// StatementCache is how many statements each PostgreSQL connection keeps
 	// prepared (DefaultStatementCache is the server's default); 0 prepares
-	// none, as PgBouncer in transaction mode requires.
+	// none.
 	StatementCache int
+	// TransactionPooling says that the URL reaches PostgreSQL through a pooler
+	// in transaction mode (PgBouncer's pool_mode = transaction): nothing is
+	// prepared, whatever StatementCache says, and each statement with
+	// arguments outside a transaction runs in one of its own (see pooler.go).
+	TransactionPooling bool
 }
 
 // DB is an open database: the ent client, the pool behind it and a counter of
@@ -75,7 +80,7 @@ func Open(ctx context.Context, rawURL, dataDir string, opts Options) (*DB, error
 	if err != nil {
 		return nil, err
 	}
-	pool, err := openPool(drv, dsn, opts.StatementCache)
+	pool, err := openPool(drv, dsn, opts)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", drv, err)
 	}
@@ -112,7 +117,7 @@ func Open(ctx context.Context, rawURL, dataDir string, opts Options) (*DB, error
 	}
 	if dia == dialect.Postgres {
 		// Opening connects nothing yet: the first statement does.
-		if db.Apart, err = openPool(drv, dsn, opts.StatementCache); err != nil {
+		if db.Apart, err = openPool(drv, dsn, opts); err != nil {
 			pool.Close()
 			return nil, fmt.Errorf("store: open %s: %w", drv, err)
 		}
@@ -123,16 +128,21 @@ func Open(ctx context.Context, rawURL, dataDir string, opts Options) (*DB, error
 	return db, nil
 }
 
-// openPool opens a pool on the driver; PostgreSQL's keeps statements prepared.
-func openPool(drv, dsn string, statements int) (*sql.DB, error) {
-	if drv != "postgres" || statements <= 0 {
+// openPool opens a pool on the driver; PostgreSQL's keeps statements
+// prepared, or behind a transaction pooler keeps each statement on one server
+// connection.
+func openPool(drv, dsn string, opts Options) (*sql.DB, error) {
+	if drv != "postgres" || (opts.StatementCache <= 0 && !opts.TransactionPooling) {
 		return sql.Open(drv, dsn)
 	}
 	c, err := pq.NewConnector(dsn)
 	if err != nil {
 		return nil, err
 	}
-	return sql.OpenDB(cachingConnector{Connector: c, size: statements}), nil
+	if opts.TransactionPooling {
+		return sql.OpenDB(pooledConnector{Connector: c}), nil
+	}
+	return sql.OpenDB(cachingConnector{Connector: c, size: opts.StatementCache}), nil
 }
 
 // dsnFor returns the database/sql driver name and data source for a URL.
