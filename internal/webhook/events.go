@@ -84,7 +84,12 @@ func eventsOf(action, targetType, targetID string, data map[string]any) []Event 
 	case "member.left", "member.left_after_review":
 		return same("member.removed")
 	case "organization.ownership_transferred":
-		return same("member.role_changed")
+		// Two role changes in one step: the new owner's and the former owner's.
+		out := same("member.role_changed")
+		if from := idIn(data["from"]); from != "" {
+			out = append(out, Event{Type: "member.role_changed", TargetType: "Membership", TargetID: from})
+		}
+		return out
 	case "invitation.accepted":
 		out := same("member.joined")
 		if inv := idIn(data["invitation"]); inv != "" {

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 )
@@ -51,15 +52,20 @@ func TestEventsOfAuditActions(t *testing.T) {
 		{"member.password_set", nil},
 		{"role.previewed", nil},
 		{"billing.updated", nil},
+		{"organization.ownership_transferred", []string{"member.role_changed mem_1", "member.role_changed mem_0"}},
 	} {
 		var got []string
-		for _, e := range eventsOf(c.action, "Membership", "mem_1", map[string]any{"invitation": "inv_1"}) {
-			got = append(got, e.Type)
+		for _, e := range eventsOf(c.action, "Membership", "mem_1", map[string]any{"invitation": "inv_1", "from": "mem_0"}) {
+			if c.action == "organization.ownership_transferred" {
+				got = append(got, e.Type+" "+e.TargetID)
+			} else {
+				got = append(got, e.Type)
+			}
 			if !Subscribed([]string{familyWildcard(e.Type)}, e.Type) {
 				t.Errorf("%s is not in its family's wildcard", e.Type)
 			}
 		}
-		if len(got) != len(c.want) || (len(got) > 0 && got[0] != c.want[0]) {
+		if !slices.Equal(got, c.want) {
 			t.Errorf("%s: events %v, want %v", c.action, got, c.want)
 		}
 	}
