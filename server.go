@@ -177,6 +177,7 @@ func serve(ctx context.Context, cfg config.Config, db *store.DB, log *slog.Logge
 	defer stopWorker()
 	go a.Outbox.Run(workerCtx)
 	go a.Webhooks.Run(workerCtx)
+	go a.Expiry.Run(workerCtx)
 	fmt.Fprintf(stdout, "Staffroom is listening on %s (GraphQL at %s/graphql, %s database)\n",
 		displayURL(ln.Addr()), displayURL(ln.Addr()), db.Dialect)
 	if a.Metrics != nil {

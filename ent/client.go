@@ -18,6 +18,7 @@ import (
 	"staffroom/ent/emailchange"
 	"staffroom/ent/emailverification"
 	"staffroom/ent/group"
+	"staffroom/ent/grouplink"
 	"staffroom/ent/invitation"
 	"staffroom/ent/invoice"
 	"staffroom/ent/membership"
@@ -61,6 +62,8 @@ type Client struct {
 	EmailVerification *EmailVerificationClient
 	// Group is the client for interacting with the Group builders.
 	Group *GroupClient
+	// GroupLink is the client for interacting with the GroupLink builders.
+	GroupLink *GroupLinkClient
 	// Invitation is the client for interacting with the Invitation builders.
 	Invitation *InvitationClient
 	// Invoice is the client for interacting with the Invoice builders.
@@ -112,6 +115,7 @@ func (c *Client) init() {
 	c.EmailChange = NewEmailChangeClient(c.config)
 	c.EmailVerification = NewEmailVerificationClient(c.config)
 	c.Group = NewGroupClient(c.config)
+	c.GroupLink = NewGroupLinkClient(c.config)
 	c.Invitation = NewInvitationClient(c.config)
 	c.Invoice = NewInvoiceClient(c.config)
 	c.Membership = NewMembershipClient(c.config)
@@ -227,6 +231,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		EmailChange:       NewEmailChangeClient(cfg),
 		EmailVerification: NewEmailVerificationClient(cfg),
 		Group:             NewGroupClient(cfg),
+		GroupLink:         NewGroupLinkClient(cfg),
 		Invitation:        NewInvitationClient(cfg),
 		Invoice:           NewInvoiceClient(cfg),
 		Membership:        NewMembershipClient(cfg),
@@ -269,6 +274,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		EmailChange:       NewEmailChangeClient(cfg),
 		EmailVerification: NewEmailVerificationClient(cfg),
 		Group:             NewGroupClient(cfg),
+		GroupLink:         NewGroupLinkClient(cfg),
 		Invitation:        NewInvitationClient(cfg),
 		Invoice:           NewInvoiceClient(cfg),
 		Membership:        NewMembershipClient(cfg),
@@ -316,10 +322,10 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIKey, c.AuditEvent, c.Delivery, c.EmailChange, c.EmailVerification, c.Group,
-		c.Invitation, c.Invoice, c.Membership, c.Message, c.MessageTemplate,
-		c.MessagingSetting, c.ModulePermission, c.Organization, c.OutboxEmail,
-		c.PasswordReset, c.PhoneVerification, c.RateLimitWindow, c.Role, c.Session,
-		c.User, c.WebhookDelivery, c.WebhookEndpoint,
+		c.GroupLink, c.Invitation, c.Invoice, c.Membership, c.Message,
+		c.MessageTemplate, c.MessagingSetting, c.ModulePermission, c.Organization,
+		c.OutboxEmail, c.PasswordReset, c.PhoneVerification, c.RateLimitWindow, c.Role,
+		c.Session, c.User, c.WebhookDelivery, c.WebhookEndpoint,
 	} {
 		n.Use(hooks...)
 	}
@@ -330,10 +336,10 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIKey, c.AuditEvent, c.Delivery, c.EmailChange, c.EmailVerification, c.Group,
-		c.Invitation, c.Invoice, c.Membership, c.Message, c.MessageTemplate,
-		c.MessagingSetting, c.ModulePermission, c.Organization, c.OutboxEmail,
-		c.PasswordReset, c.PhoneVerification, c.RateLimitWindow, c.Role, c.Session,
-		c.User, c.WebhookDelivery, c.WebhookEndpoint,
+		c.GroupLink, c.Invitation, c.Invoice, c.Membership, c.Message,
+		c.MessageTemplate, c.MessagingSetting, c.ModulePermission, c.Organization,
+		c.OutboxEmail, c.PasswordReset, c.PhoneVerification, c.RateLimitWindow, c.Role,
+		c.Session, c.User, c.WebhookDelivery, c.WebhookEndpoint,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -354,6 +360,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.EmailVerification.mutate(ctx, m)
 	case *GroupMutation:
 		return c.Group.mutate(ctx, m)
+	case *GroupLinkMutation:
+		return c.GroupLink.mutate(ctx, m)
 	case *InvitationMutation:
 		return c.Invitation.mutate(ctx, m)
 	case *InvoiceMutation:
@@ -1341,6 +1349,123 @@ func (c *GroupClient) mutate(ctx context.Context, m *GroupMutation) (Value, erro
 	}
 }
 
+// GroupLinkClient is a client for the GroupLink schema.
+type GroupLinkClient struct {
+	config
+}
+
+// NewGroupLinkClient returns a client for the GroupLink from the given config.
+func NewGroupLinkClient(c config) *GroupLinkClient {
+	return &GroupLinkClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `grouplink.Hooks(f(g(h())))`.
+func (c *GroupLinkClient) Use(hooks ...Hook) {
+	c.hooks.GroupLink = append(c.hooks.GroupLink, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `grouplink.Intercept(f(g(h())))`.
+func (c *GroupLinkClient) Intercept(interceptors ...Interceptor) {
+	c.inters.GroupLink = append(c.inters.GroupLink, interceptors...)
+}
+
+// Create returns a builder for creating a GroupLink entity.
+func (c *GroupLinkClient) Create() *GroupLinkCreate {
+	mutation := newGroupLinkMutation(c.config, OpCreate)
+	return &GroupLinkCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of GroupLink entities.
+func (c *GroupLinkClient) CreateBulk(builders ...*GroupLinkCreate) *GroupLinkCreateBulk {
+	return &GroupLinkCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *GroupLinkClient) MapCreateBulk(slice any, setFunc func(*GroupLinkCreate, int)) *GroupLinkCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &GroupLinkCreateBulk{err: fmt.Errorf("calling to GroupLinkClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*GroupLinkCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &GroupLinkCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for GroupLink.
+func (c *GroupLinkClient) Update() *GroupLinkUpdate {
+	mutation := newGroupLinkMutation(c.config, OpUpdate)
+	return &GroupLinkUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *GroupLinkClient) UpdateOne(_m *GroupLink) *GroupLinkUpdateOne {
+	mutation := newGroupLinkMutation(c.config, OpUpdateOne)
+	mutation.membership = &_m.MembershipID
+	mutation.group = &_m.GroupID
+	return &GroupLinkUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for GroupLink.
+func (c *GroupLinkClient) Delete() *GroupLinkDelete {
+	mutation := newGroupLinkMutation(c.config, OpDelete)
+	return &GroupLinkDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Query returns a query builder for GroupLink.
+func (c *GroupLinkClient) Query() *GroupLinkQuery {
+	return &GroupLinkQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeGroupLink},
+		inters: c.Interceptors(),
+	}
+}
+
+// QueryMembership queries the membership edge of a GroupLink.
+func (c *GroupLinkClient) QueryMembership(_m *GroupLink) *MembershipQuery {
+	return c.Query().
+		Where(grouplink.MembershipID(_m.MembershipID), grouplink.GroupID(_m.GroupID)).
+		QueryMembership()
+}
+
+// QueryGroup queries the group edge of a GroupLink.
+func (c *GroupLinkClient) QueryGroup(_m *GroupLink) *GroupQuery {
+	return c.Query().
+		Where(grouplink.MembershipID(_m.MembershipID), grouplink.GroupID(_m.GroupID)).
+		QueryGroup()
+}
+
+// Hooks returns the client hooks.
+func (c *GroupLinkClient) Hooks() []Hook {
+	hooks := c.hooks.GroupLink
+	return append(hooks[:len(hooks):len(hooks)], grouplink.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *GroupLinkClient) Interceptors() []Interceptor {
+	return c.inters.GroupLink
+}
+
+func (c *GroupLinkClient) mutate(ctx context.Context, m *GroupLinkMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&GroupLinkCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&GroupLinkUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&GroupLinkUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&GroupLinkDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown GroupLink mutation op: %q", m.Op())
+	}
+}
+
 // InvitationClient is a client for the Invitation schema.
 type InvitationClient struct {
 	config
@@ -1886,6 +2011,22 @@ func (c *MembershipClient) QueryBccMessages(_m *Membership) *MessageQuery {
 			sqlgraph.From(membership.Table, membership.FieldID, id),
 			sqlgraph.To(message.Table, message.FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, true, membership.BccMessagesTable, membership.BccMessagesPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryGroupLinks queries the group_links edge of a Membership.
+func (c *MembershipClient) QueryGroupLinks(_m *Membership) *GroupLinkQuery {
+	query := (&GroupLinkClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(membership.Table, membership.FieldID, id),
+			sqlgraph.To(grouplink.Table, grouplink.MembershipColumn),
+			sqlgraph.Edge(sqlgraph.O2M, true, membership.GroupLinksTable, membership.GroupLinksColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -4102,15 +4243,15 @@ func (c *WebhookEndpointClient) mutate(ctx context.Context, m *WebhookEndpointMu
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIKey, AuditEvent, Delivery, EmailChange, EmailVerification, Group, Invitation,
-		Invoice, Membership, Message, MessageTemplate, MessagingSetting,
+		APIKey, AuditEvent, Delivery, EmailChange, EmailVerification, Group, GroupLink,
+		Invitation, Invoice, Membership, Message, MessageTemplate, MessagingSetting,
 		ModulePermission, Organization, OutboxEmail, PasswordReset, PhoneVerification,
 		RateLimitWindow, Role, Session, User, WebhookDelivery,
 		WebhookEndpoint []ent.Hook
 	}
 	inters struct {
-		APIKey, AuditEvent, Delivery, EmailChange, EmailVerification, Group, Invitation,
-		Invoice, Membership, Message, MessageTemplate, MessagingSetting,
+		APIKey, AuditEvent, Delivery, EmailChange, EmailVerification, Group, GroupLink,
+		Invitation, Invoice, Membership, Message, MessageTemplate, MessagingSetting,
 		ModulePermission, Organization, OutboxEmail, PasswordReset, PhoneVerification,
 		RateLimitWindow, Role, Session, User, WebhookDelivery,
 		WebhookEndpoint []ent.Interceptor

@@ -13,6 +13,7 @@ import (
 	"staffroom/ent/emailchange"
 	"staffroom/ent/emailverification"
 	"staffroom/ent/group"
+	"staffroom/ent/grouplink"
 	"staffroom/ent/invitation"
 	"staffroom/ent/invoice"
 	"staffroom/ent/membership"
@@ -101,6 +102,7 @@ func checkColumn(t, c string) error {
 			emailchange.Table:       emailchange.ValidColumn,
 			emailverification.Table: emailverification.ValidColumn,
 			group.Table:             group.ValidColumn,
+			grouplink.Table:         grouplink.ValidColumn,
 			invitation.Table:        invitation.ValidColumn,
 			invoice.Table:           invoice.ValidColumn,
 			membership.Table:        membership.ValidColumn,

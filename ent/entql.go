@@ -9,6 +9,7 @@ import (
 	"staffroom/ent/emailchange"
 	"staffroom/ent/emailverification"
 	"staffroom/ent/group"
+	"staffroom/ent/grouplink"
 	"staffroom/ent/invitation"
 	"staffroom/ent/invoice"
 	"staffroom/ent/membership"
@@ -36,7 +37,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 23)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 24)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apikey.Table,
@@ -172,6 +173,28 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   grouplink.Table,
+			Columns: grouplink.Columns,
+			CompositeID: []*sqlgraph.FieldSpec{
+				{
+					Type:   field.TypeString,
+					Column: grouplink.FieldMembershipID,
+				},
+				{
+					Type:   field.TypeString,
+					Column: grouplink.FieldGroupID,
+				},
+			},
+		},
+		Type: "GroupLink",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			grouplink.FieldMembershipID: {Type: field.TypeString, Column: grouplink.FieldMembershipID},
+			grouplink.FieldGroupID:      {Type: field.TypeString, Column: grouplink.FieldGroupID},
+			grouplink.FieldUntil:        {Type: field.TypeTime, Column: grouplink.FieldUntil},
+		},
+	}
+	graph.Nodes[7] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   invitation.Table,
 			Columns: invitation.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -202,7 +225,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			invitation.FieldAcceptedAt:     {Type: field.TypeTime, Column: invitation.FieldAcceptedAt},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   invoice.Table,
 			Columns: invoice.Columns,
@@ -224,7 +247,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			invoice.FieldCreatedByID:    {Type: field.TypeString, Column: invoice.FieldCreatedByID},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   membership.Table,
 			Columns: membership.Columns,
@@ -235,25 +258,28 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Membership",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			membership.FieldCreatedAt:      {Type: field.TypeTime, Column: membership.FieldCreatedAt},
-			membership.FieldUpdatedAt:      {Type: field.TypeTime, Column: membership.FieldUpdatedAt},
-			membership.FieldOrganizationID: {Type: field.TypeString, Column: membership.FieldOrganizationID},
-			membership.FieldUserID:         {Type: field.TypeString, Column: membership.FieldUserID},
-			membership.FieldRoleID:         {Type: field.TypeString, Column: membership.FieldRoleID},
-			membership.FieldStatus:         {Type: field.TypeEnum, Column: membership.FieldStatus},
-			membership.FieldUsername:       {Type: field.TypeString, Column: membership.FieldUsername},
-			membership.FieldUsernameKey:    {Type: field.TypeString, Column: membership.FieldUsernameKey},
-			membership.FieldTitle:          {Type: field.TypeString, Column: membership.FieldTitle},
-			membership.FieldGrants:         {Type: field.TypeJSON, Column: membership.FieldGrants},
-			membership.FieldRevokes:        {Type: field.TypeJSON, Column: membership.FieldRevokes},
-			membership.FieldGroupScope:     {Type: field.TypeEnum, Column: membership.FieldGroupScope},
-			membership.FieldJoinedAt:       {Type: field.TypeTime, Column: membership.FieldJoinedAt},
-			membership.FieldRemovedAt:      {Type: field.TypeTime, Column: membership.FieldRemovedAt},
-			membership.FieldLastUsedAt:     {Type: field.TypeTime, Column: membership.FieldLastUsedAt},
-			membership.FieldUnverifiedJoin: {Type: field.TypeBool, Column: membership.FieldUnverifiedJoin},
+			membership.FieldCreatedAt:       {Type: field.TypeTime, Column: membership.FieldCreatedAt},
+			membership.FieldUpdatedAt:       {Type: field.TypeTime, Column: membership.FieldUpdatedAt},
+			membership.FieldOrganizationID:  {Type: field.TypeString, Column: membership.FieldOrganizationID},
+			membership.FieldUserID:          {Type: field.TypeString, Column: membership.FieldUserID},
+			membership.FieldRoleID:          {Type: field.TypeString, Column: membership.FieldRoleID},
+			membership.FieldStatus:          {Type: field.TypeEnum, Column: membership.FieldStatus},
+			membership.FieldDisabledUntil:   {Type: field.TypeTime, Column: membership.FieldDisabledUntil},
+			membership.FieldUsername:        {Type: field.TypeString, Column: membership.FieldUsername},
+			membership.FieldUsernameKey:     {Type: field.TypeString, Column: membership.FieldUsernameKey},
+			membership.FieldTitle:           {Type: field.TypeString, Column: membership.FieldTitle},
+			membership.FieldGrants:          {Type: field.TypeJSON, Column: membership.FieldGrants},
+			membership.FieldGrantExpiries:   {Type: field.TypeJSON, Column: membership.FieldGrantExpiries},
+			membership.FieldNextGrantExpiry: {Type: field.TypeTime, Column: membership.FieldNextGrantExpiry},
+			membership.FieldRevokes:         {Type: field.TypeJSON, Column: membership.FieldRevokes},
+			membership.FieldGroupScope:      {Type: field.TypeEnum, Column: membership.FieldGroupScope},
+			membership.FieldJoinedAt:        {Type: field.TypeTime, Column: membership.FieldJoinedAt},
+			membership.FieldRemovedAt:       {Type: field.TypeTime, Column: membership.FieldRemovedAt},
+			membership.FieldLastUsedAt:      {Type: field.TypeTime, Column: membership.FieldLastUsedAt},
+			membership.FieldUnverifiedJoin:  {Type: field.TypeBool, Column: membership.FieldUnverifiedJoin},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   message.Table,
 			Columns: message.Columns,
@@ -277,7 +303,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			message.FieldSentAt:         {Type: field.TypeTime, Column: message.FieldSentAt},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   messagetemplate.Table,
 			Columns: messagetemplate.Columns,
@@ -297,7 +323,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			messagetemplate.FieldBody:           {Type: field.TypeString, Column: messagetemplate.FieldBody},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   messagingsetting.Table,
 			Columns: messagingsetting.Columns,
@@ -314,7 +340,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			messagingsetting.FieldRequireVerifiedPhone: {Type: field.TypeBool, Column: messagingsetting.FieldRequireVerifiedPhone},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   modulepermission.Table,
 			Columns: modulepermission.Columns,
@@ -334,7 +360,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			modulepermission.FieldApp:            {Type: field.TypeString, Column: modulepermission.FieldApp},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organization.Table,
 			Columns: organization.Columns,
@@ -364,7 +390,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organization.FieldRequiredMemberFields: {Type: field.TypeJSON, Column: organization.FieldRequiredMemberFields},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxemail.Table,
 			Columns: outboxemail.Columns,
@@ -390,7 +416,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxemail.FieldSentAt:         {Type: field.TypeTime, Column: outboxemail.FieldSentAt},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   passwordreset.Table,
 			Columns: passwordreset.Columns,
@@ -408,7 +434,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			passwordreset.FieldUsedAt:    {Type: field.TypeTime, Column: passwordreset.FieldUsedAt},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   phoneverification.Table,
 			Columns: phoneverification.Columns,
@@ -429,7 +455,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			phoneverification.FieldVerifiedAt: {Type: field.TypeTime, Column: phoneverification.FieldVerifiedAt},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   ratelimitwindow.Table,
 			Columns: ratelimitwindow.Columns,
@@ -446,7 +472,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			ratelimitwindow.FieldEvents:      {Type: field.TypeInt, Column: ratelimitwindow.FieldEvents},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   role.Table,
 			Columns: role.Columns,
@@ -470,7 +496,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			role.FieldGroupScopes:       {Type: field.TypeJSON, Column: role.FieldGroupScopes},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -494,7 +520,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:       {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -520,7 +546,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldEmailUnverifiedLegacy: {Type: field.TypeBool, Column: user.FieldEmailUnverifiedLegacy},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhookdelivery.Table,
 			Columns: webhookdelivery.Columns,
@@ -549,7 +575,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			webhookdelivery.FieldCreatedAt:      {Type: field.TypeTime, Column: webhookdelivery.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhookendpoint.Table,
 			Columns: webhookendpoint.Columns,
@@ -684,6 +710,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Message",
 	)
 	graph.MustAddE(
+		"membership",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   grouplink.MembershipTable,
+			Columns: []string{grouplink.MembershipColumn},
+			Bidi:    false,
+		},
+		"GroupLink",
+		"Membership",
+	)
+	graph.MustAddE(
+		"group",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   grouplink.GroupTable,
+			Columns: []string{grouplink.GroupColumn},
+			Bidi:    false,
+		},
+		"GroupLink",
+		"Group",
+	)
+	graph.MustAddE(
 		"organization",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -814,6 +864,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Membership",
 		"Message",
+	)
+	graph.MustAddE(
+		"group_links",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   membership.GroupLinksTable,
+			Columns: []string{membership.GroupLinksColumn},
+			Bidi:    false,
+		},
+		"Membership",
+		"GroupLink",
 	)
 	graph.MustAddE(
 		"organization",
@@ -1694,6 +1756,84 @@ func (f *GroupFilter) WhereHasMessagesWith(preds ...predicate.Message) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *GroupLinkQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the GroupLinkQuery builder.
+func (_q *GroupLinkQuery) Filter() *GroupLinkFilter {
+	return &GroupLinkFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *GroupLinkMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the GroupLinkMutation builder.
+func (m *GroupLinkMutation) Filter() *GroupLinkFilter {
+	return &GroupLinkFilter{config: m.config, predicateAdder: m}
+}
+
+// GroupLinkFilter provides a generic filtering capability at runtime for GroupLinkQuery.
+type GroupLinkFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *GroupLinkFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereMembershipID applies the entql string predicate on the membership_id field.
+func (f *GroupLinkFilter) WhereMembershipID(p entql.StringP) {
+	f.Where(p.Field(grouplink.FieldMembershipID))
+}
+
+// WhereGroupID applies the entql string predicate on the group_id field.
+func (f *GroupLinkFilter) WhereGroupID(p entql.StringP) {
+	f.Where(p.Field(grouplink.FieldGroupID))
+}
+
+// WhereUntil applies the entql time.Time predicate on the until field.
+func (f *GroupLinkFilter) WhereUntil(p entql.TimeP) {
+	f.Where(p.Field(grouplink.FieldUntil))
+}
+
+// WhereHasMembership applies a predicate to check if query has an edge membership.
+func (f *GroupLinkFilter) WhereHasMembership() {
+	f.Where(entql.HasEdge("membership"))
+}
+
+// WhereHasMembershipWith applies a predicate to check if query has an edge membership with a given conditions (other predicates).
+func (f *GroupLinkFilter) WhereHasMembershipWith(preds ...predicate.Membership) {
+	f.Where(entql.HasEdgeWith("membership", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasGroup applies a predicate to check if query has an edge group.
+func (f *GroupLinkFilter) WhereHasGroup() {
+	f.Where(entql.HasEdge("group"))
+}
+
+// WhereHasGroupWith applies a predicate to check if query has an edge group with a given conditions (other predicates).
+func (f *GroupLinkFilter) WhereHasGroupWith(preds ...predicate.Group) {
+	f.Where(entql.HasEdgeWith("group", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *InvitationQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1722,7 +1862,7 @@ type InvitationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InvitationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1899,7 +2039,7 @@ type InvoiceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InvoiceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1998,7 +2138,7 @@ type MembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2039,6 +2179,11 @@ func (f *MembershipFilter) WhereStatus(p entql.StringP) {
 	f.Where(p.Field(membership.FieldStatus))
 }
 
+// WhereDisabledUntil applies the entql time.Time predicate on the disabled_until field.
+func (f *MembershipFilter) WhereDisabledUntil(p entql.TimeP) {
+	f.Where(p.Field(membership.FieldDisabledUntil))
+}
+
 // WhereUsername applies the entql string predicate on the username field.
 func (f *MembershipFilter) WhereUsername(p entql.StringP) {
 	f.Where(p.Field(membership.FieldUsername))
@@ -2057,6 +2202,16 @@ func (f *MembershipFilter) WhereTitle(p entql.StringP) {
 // WhereGrants applies the entql json.RawMessage predicate on the grants field.
 func (f *MembershipFilter) WhereGrants(p entql.BytesP) {
 	f.Where(p.Field(membership.FieldGrants))
+}
+
+// WhereGrantExpiries applies the entql json.RawMessage predicate on the grant_expiries field.
+func (f *MembershipFilter) WhereGrantExpiries(p entql.BytesP) {
+	f.Where(p.Field(membership.FieldGrantExpiries))
+}
+
+// WhereNextGrantExpiry applies the entql time.Time predicate on the next_grant_expiry field.
+func (f *MembershipFilter) WhereNextGrantExpiry(p entql.TimeP) {
+	f.Where(p.Field(membership.FieldNextGrantExpiry))
 }
 
 // WhereRevokes applies the entql json.RawMessage predicate on the revokes field.
@@ -2187,6 +2342,20 @@ func (f *MembershipFilter) WhereHasBccMessagesWith(preds ...predicate.Message) {
 	})))
 }
 
+// WhereHasGroupLinks applies a predicate to check if query has an edge group_links.
+func (f *MembershipFilter) WhereHasGroupLinks() {
+	f.Where(entql.HasEdge("group_links"))
+}
+
+// WhereHasGroupLinksWith applies a predicate to check if query has an edge group_links with a given conditions (other predicates).
+func (f *MembershipFilter) WhereHasGroupLinksWith(preds ...predicate.GroupLink) {
+	f.Where(entql.HasEdgeWith("group_links", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *MessageQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -2216,7 +2385,7 @@ type MessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2423,7 +2592,7 @@ type MessageTemplateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MessageTemplateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2512,7 +2681,7 @@ type MessagingSettingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MessagingSettingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2586,7 +2755,7 @@ type ModulePermissionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ModulePermissionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2675,7 +2844,7 @@ type OrganizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2800,7 +2969,7 @@ type OutboxEmailFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxEmailFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2905,7 +3074,7 @@ type PasswordResetFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PasswordResetFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2970,7 +3139,7 @@ type PhoneVerificationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PhoneVerificationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3050,7 +3219,7 @@ type RateLimitWindowFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RateLimitWindowFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3110,7 +3279,7 @@ type RoleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RoleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3219,7 +3388,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3328,7 +3497,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3461,7 +3630,7 @@ type WebhookDeliveryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookDeliveryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3609,7 +3778,7 @@ type WebhookEndpointFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookEndpointFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

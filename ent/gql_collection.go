@@ -846,11 +846,6 @@ func (_q *MembershipQuery) collectField(ctx context.Context, oneNode bool, opCtx
 				selectedFields = append(selectedFields, membership.FieldUpdatedAt)
 				fieldSeen[membership.FieldUpdatedAt] = struct{}{}
 			}
-		case "status":
-			if _, ok := fieldSeen[membership.FieldStatus]; !ok {
-				selectedFields = append(selectedFields, membership.FieldStatus)
-				fieldSeen[membership.FieldStatus] = struct{}{}
-			}
 		case "username":
 			if _, ok := fieldSeen[membership.FieldUsername]; !ok {
 				selectedFields = append(selectedFields, membership.FieldUsername)
@@ -860,11 +855,6 @@ func (_q *MembershipQuery) collectField(ctx context.Context, oneNode bool, opCtx
 			if _, ok := fieldSeen[membership.FieldTitle]; !ok {
 				selectedFields = append(selectedFields, membership.FieldTitle)
 				fieldSeen[membership.FieldTitle] = struct{}{}
-			}
-		case "grants":
-			if _, ok := fieldSeen[membership.FieldGrants]; !ok {
-				selectedFields = append(selectedFields, membership.FieldGrants)
-				fieldSeen[membership.FieldGrants] = struct{}{}
 			}
 		case "revokes":
 			if _, ok := fieldSeen[membership.FieldRevokes]; !ok {

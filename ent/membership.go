@@ -34,6 +34,8 @@ type Membership struct {
 	RoleID pulid.ID `json:"role_id,omitempty"`
 	// Status holds the value of the "status" field.
 	Status membership.Status `json:"status,omitempty"`
+	// DisabledUntil holds the value of the "disabled_until" field.
+	DisabledUntil *time.Time `json:"disabled_until,omitempty"`
 	// Username holds the value of the "username" field.
 	Username string `json:"username,omitempty"`
 	// UsernameKey holds the value of the "username_key" field.
@@ -42,6 +44,10 @@ type Membership struct {
 	Title string `json:"title,omitempty"`
 	// Grants holds the value of the "grants" field.
 	Grants []string `json:"grants,omitempty"`
+	// GrantExpiries holds the value of the "grant_expiries" field.
+	GrantExpiries map[string]time.Time `json:"grant_expiries,omitempty"`
+	// NextGrantExpiry holds the value of the "next_grant_expiry" field.
+	NextGrantExpiry *time.Time `json:"next_grant_expiry,omitempty"`
 	// Revokes holds the value of the "revokes" field.
 	Revokes []string `json:"revokes,omitempty"`
 	// GroupScope holds the value of the "group_scope" field.
@@ -76,9 +82,11 @@ type MembershipEdges struct {
 	CcMessages []*Message `json:"cc_messages,omitempty"`
 	// BccMessages holds the value of the bcc_messages edge.
 	BccMessages []*Message `json:"bcc_messages,omitempty"`
+	// GroupLinks holds the value of the group_links edge.
+	GroupLinks []*GroupLink `json:"group_links,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [7]bool
+	loadedTypes [8]bool
 	// totalCount holds the count of the edges above.
 	totalCount [4]map[string]int
 
@@ -86,6 +94,7 @@ type MembershipEdges struct {
 	namedReceivedMessages map[string][]*Message
 	namedCcMessages       map[string][]*Message
 	namedBccMessages      map[string][]*Message
+	namedGroupLinks       map[string][]*GroupLink
 }
 
 // OrganizationOrErr returns the Organization value or an error if the edge
@@ -157,12 +166,21 @@ func (e MembershipEdges) BccMessagesOrErr() ([]*Message, error) {
 	return nil, &NotLoadedError{edge: "bcc_messages"}
 }
 
+// GroupLinksOrErr returns the GroupLinks value or an error if the edge
+// was not loaded in eager-loading.
+func (e MembershipEdges) GroupLinksOrErr() ([]*GroupLink, error) {
+	if e.loadedTypes[7] {
+		return e.GroupLinks, nil
+	}
+	return nil, &NotLoadedError{edge: "group_links"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Membership) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case membership.FieldGrants, membership.FieldRevokes:
+		case membership.FieldGrants, membership.FieldGrantExpiries, membership.FieldRevokes:
 			values[i] = new([]byte)
 		case membership.FieldID, membership.FieldOrganizationID, membership.FieldUserID, membership.FieldRoleID:
 			values[i] = new(pulid.ID)
@@ -170,7 +188,7 @@ func (*Membership) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case membership.FieldStatus, membership.FieldUsername, membership.FieldUsernameKey, membership.FieldTitle, membership.FieldGroupScope:
 			values[i] = new(sql.NullString)
-		case membership.FieldCreatedAt, membership.FieldUpdatedAt, membership.FieldJoinedAt, membership.FieldRemovedAt, membership.FieldLastUsedAt:
+		case membership.FieldCreatedAt, membership.FieldUpdatedAt, membership.FieldDisabledUntil, membership.FieldNextGrantExpiry, membership.FieldJoinedAt, membership.FieldRemovedAt, membership.FieldLastUsedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -229,6 +247,13 @@ func (_m *Membership) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Status = membership.Status(value.String)
 			}
+		case membership.FieldDisabledUntil:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field disabled_until", values[i])
+			} else if value.Valid {
+				_m.DisabledUntil = new(time.Time)
+				*_m.DisabledUntil = value.Time
+			}
 		case membership.FieldUsername:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field username", values[i])
@@ -254,6 +279,21 @@ func (_m *Membership) assignValues(columns []string, values []any) error {
 				if err := json.Unmarshal(*value, &_m.Grants); err != nil {
 					return fmt.Errorf("unmarshal field grants: %w", err)
 				}
+			}
+		case membership.FieldGrantExpiries:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field grant_expiries", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.GrantExpiries); err != nil {
+					return fmt.Errorf("unmarshal field grant_expiries: %w", err)
+				}
+			}
+		case membership.FieldNextGrantExpiry:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field next_grant_expiry", values[i])
+			} else if value.Valid {
+				_m.NextGrantExpiry = new(time.Time)
+				*_m.NextGrantExpiry = value.Time
 			}
 		case membership.FieldRevokes:
 			if value, ok := values[i].(*[]byte); !ok {
@@ -343,6 +383,11 @@ func (_m *Membership) QueryBccMessages() *MessageQuery {
 	return NewMembershipClient(_m.config).QueryBccMessages(_m)
 }
 
+// QueryGroupLinks queries the "group_links" edge of the Membership entity.
+func (_m *Membership) QueryGroupLinks() *GroupLinkQuery {
+	return NewMembershipClient(_m.config).QueryGroupLinks(_m)
+}
+
 // Update returns a builder for updating this Membership.
 // Note that you need to call Membership.Unwrap() before calling this method if this Membership
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -384,6 +429,11 @@ func (_m *Membership) String() string {
 	builder.WriteString("status=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Status))
 	builder.WriteString(", ")
+	if v := _m.DisabledUntil; v != nil {
+		builder.WriteString("disabled_until=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
 	builder.WriteString("username=")
 	builder.WriteString(_m.Username)
 	builder.WriteString(", ")
@@ -395,6 +445,14 @@ func (_m *Membership) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("grants=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Grants))
+	builder.WriteString(", ")
+	builder.WriteString("grant_expiries=")
+	builder.WriteString(fmt.Sprintf("%v", _m.GrantExpiries))
+	builder.WriteString(", ")
+	if v := _m.NextGrantExpiry; v != nil {
+		builder.WriteString("next_grant_expiry=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("revokes=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Revokes))
@@ -514,6 +572,30 @@ func (_m *Membership) appendNamedBccMessages(name string, edges ...*Message) {
 		_m.Edges.namedBccMessages[name] = []*Message{}
 	} else {
 		_m.Edges.namedBccMessages[name] = append(_m.Edges.namedBccMessages[name], edges...)
+	}
+}
+
+// NamedGroupLinks returns the GroupLinks named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Membership) NamedGroupLinks(name string) ([]*GroupLink, error) {
+	if _m.Edges.namedGroupLinks == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedGroupLinks[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Membership) appendNamedGroupLinks(name string, edges ...*GroupLink) {
+	if _m.Edges.namedGroupLinks == nil {
+		_m.Edges.namedGroupLinks = make(map[string][]*GroupLink)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedGroupLinks[name] = []*GroupLink{}
+	} else {
+		_m.Edges.namedGroupLinks[name] = append(_m.Edges.namedGroupLinks[name], edges...)
 	}
 }
 

@@ -89,6 +89,20 @@ func (_c *MembershipCreate) SetNillableStatus(v *membership.Status) *MembershipC
 	return _c
 }
 
+// SetDisabledUntil sets the "disabled_until" field.
+func (_c *MembershipCreate) SetDisabledUntil(v time.Time) *MembershipCreate {
+	_c.mutation.SetDisabledUntil(v)
+	return _c
+}
+
+// SetNillableDisabledUntil sets the "disabled_until" field if the given value is not nil.
+func (_c *MembershipCreate) SetNillableDisabledUntil(v *time.Time) *MembershipCreate {
+	if v != nil {
+		_c.SetDisabledUntil(*v)
+	}
+	return _c
+}
+
 // SetUsername sets the "username" field.
 func (_c *MembershipCreate) SetUsername(v string) *MembershipCreate {
 	_c.mutation.SetUsername(v)
@@ -118,6 +132,26 @@ func (_c *MembershipCreate) SetNillableTitle(v *string) *MembershipCreate {
 // SetGrants sets the "grants" field.
 func (_c *MembershipCreate) SetGrants(v []string) *MembershipCreate {
 	_c.mutation.SetGrants(v)
+	return _c
+}
+
+// SetGrantExpiries sets the "grant_expiries" field.
+func (_c *MembershipCreate) SetGrantExpiries(v map[string]time.Time) *MembershipCreate {
+	_c.mutation.SetGrantExpiries(v)
+	return _c
+}
+
+// SetNextGrantExpiry sets the "next_grant_expiry" field.
+func (_c *MembershipCreate) SetNextGrantExpiry(v time.Time) *MembershipCreate {
+	_c.mutation.SetNextGrantExpiry(v)
+	return _c
+}
+
+// SetNillableNextGrantExpiry sets the "next_grant_expiry" field if the given value is not nil.
+func (_c *MembershipCreate) SetNillableNextGrantExpiry(v *time.Time) *MembershipCreate {
+	if v != nil {
+		_c.SetNextGrantExpiry(*v)
+	}
 	return _c
 }
 
@@ -504,6 +538,10 @@ func (_c *MembershipCreate) createSpec() (*Membership, *sqlgraph.CreateSpec) {
 		_spec.SetField(membership.FieldStatus, field.TypeEnum, value)
 		_node.Status = value
 	}
+	if value, ok := _c.mutation.DisabledUntil(); ok {
+		_spec.SetField(membership.FieldDisabledUntil, field.TypeTime, value)
+		_node.DisabledUntil = &value
+	}
 	if value, ok := _c.mutation.Username(); ok {
 		_spec.SetField(membership.FieldUsername, field.TypeString, value)
 		_node.Username = value
@@ -519,6 +557,14 @@ func (_c *MembershipCreate) createSpec() (*Membership, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Grants(); ok {
 		_spec.SetField(membership.FieldGrants, field.TypeJSON, value)
 		_node.Grants = value
+	}
+	if value, ok := _c.mutation.GrantExpiries(); ok {
+		_spec.SetField(membership.FieldGrantExpiries, field.TypeJSON, value)
+		_node.GrantExpiries = value
+	}
+	if value, ok := _c.mutation.NextGrantExpiry(); ok {
+		_spec.SetField(membership.FieldNextGrantExpiry, field.TypeTime, value)
+		_node.NextGrantExpiry = &value
 	}
 	if value, ok := _c.mutation.Revokes(); ok {
 		_spec.SetField(membership.FieldRevokes, field.TypeJSON, value)
@@ -747,6 +793,24 @@ func (u *MembershipUpsert) UpdateStatus() *MembershipUpsert {
 	return u
 }
 
+// SetDisabledUntil sets the "disabled_until" field.
+func (u *MembershipUpsert) SetDisabledUntil(v time.Time) *MembershipUpsert {
+	u.Set(membership.FieldDisabledUntil, v)
+	return u
+}
+
+// UpdateDisabledUntil sets the "disabled_until" field to the value that was provided on create.
+func (u *MembershipUpsert) UpdateDisabledUntil() *MembershipUpsert {
+	u.SetExcluded(membership.FieldDisabledUntil)
+	return u
+}
+
+// ClearDisabledUntil clears the value of the "disabled_until" field.
+func (u *MembershipUpsert) ClearDisabledUntil() *MembershipUpsert {
+	u.SetNull(membership.FieldDisabledUntil)
+	return u
+}
+
 // SetUsername sets the "username" field.
 func (u *MembershipUpsert) SetUsername(v string) *MembershipUpsert {
 	u.Set(membership.FieldUsername, v)
@@ -792,6 +856,42 @@ func (u *MembershipUpsert) SetGrants(v []string) *MembershipUpsert {
 // UpdateGrants sets the "grants" field to the value that was provided on create.
 func (u *MembershipUpsert) UpdateGrants() *MembershipUpsert {
 	u.SetExcluded(membership.FieldGrants)
+	return u
+}
+
+// SetGrantExpiries sets the "grant_expiries" field.
+func (u *MembershipUpsert) SetGrantExpiries(v map[string]time.Time) *MembershipUpsert {
+	u.Set(membership.FieldGrantExpiries, v)
+	return u
+}
+
+// UpdateGrantExpiries sets the "grant_expiries" field to the value that was provided on create.
+func (u *MembershipUpsert) UpdateGrantExpiries() *MembershipUpsert {
+	u.SetExcluded(membership.FieldGrantExpiries)
+	return u
+}
+
+// ClearGrantExpiries clears the value of the "grant_expiries" field.
+func (u *MembershipUpsert) ClearGrantExpiries() *MembershipUpsert {
+	u.SetNull(membership.FieldGrantExpiries)
+	return u
+}
+
+// SetNextGrantExpiry sets the "next_grant_expiry" field.
+func (u *MembershipUpsert) SetNextGrantExpiry(v time.Time) *MembershipUpsert {
+	u.Set(membership.FieldNextGrantExpiry, v)
+	return u
+}
+
+// UpdateNextGrantExpiry sets the "next_grant_expiry" field to the value that was provided on create.
+func (u *MembershipUpsert) UpdateNextGrantExpiry() *MembershipUpsert {
+	u.SetExcluded(membership.FieldNextGrantExpiry)
+	return u
+}
+
+// ClearNextGrantExpiry clears the value of the "next_grant_expiry" field.
+func (u *MembershipUpsert) ClearNextGrantExpiry() *MembershipUpsert {
+	u.SetNull(membership.FieldNextGrantExpiry)
 	return u
 }
 
@@ -969,6 +1069,27 @@ func (u *MembershipUpsertOne) UpdateStatus() *MembershipUpsertOne {
 	})
 }
 
+// SetDisabledUntil sets the "disabled_until" field.
+func (u *MembershipUpsertOne) SetDisabledUntil(v time.Time) *MembershipUpsertOne {
+	return u.Update(func(s *MembershipUpsert) {
+		s.SetDisabledUntil(v)
+	})
+}
+
+// UpdateDisabledUntil sets the "disabled_until" field to the value that was provided on create.
+func (u *MembershipUpsertOne) UpdateDisabledUntil() *MembershipUpsertOne {
+	return u.Update(func(s *MembershipUpsert) {
+		s.UpdateDisabledUntil()
+	})
+}
+
+// ClearDisabledUntil clears the value of the "disabled_until" field.
+func (u *MembershipUpsertOne) ClearDisabledUntil() *MembershipUpsertOne {
+	return u.Update(func(s *MembershipUpsert) {
+		s.ClearDisabledUntil()
+	})
+}
+
 // SetUsername sets the "username" field.
 func (u *MembershipUpsertOne) SetUsername(v string) *MembershipUpsertOne {
 	return u.Update(func(s *MembershipUpsert) {
@@ -1022,6 +1143,48 @@ func (u *MembershipUpsertOne) SetGrants(v []string) *MembershipUpsertOne {
 func (u *MembershipUpsertOne) UpdateGrants() *MembershipUpsertOne {
 	return u.Update(func(s *MembershipUpsert) {
 		s.UpdateGrants()
+	})
+}
+
+// SetGrantExpiries sets the "grant_expiries" field.
+func (u *MembershipUpsertOne) SetGrantExpiries(v map[string]time.Time) *MembershipUpsertOne {
+	return u.Update(func(s *MembershipUpsert) {
+		s.SetGrantExpiries(v)
+	})
+}
+
+// UpdateGrantExpiries sets the "grant_expiries" field to the value that was provided on create.
+func (u *MembershipUpsertOne) UpdateGrantExpiries() *MembershipUpsertOne {
+	return u.Update(func(s *MembershipUpsert) {
+		s.UpdateGrantExpiries()
+	})
+}
+
+// ClearGrantExpiries clears the value of the "grant_expiries" field.
+func (u *MembershipUpsertOne) ClearGrantExpiries() *MembershipUpsertOne {
+	return u.Update(func(s *MembershipUpsert) {
+		s.ClearGrantExpiries()
+	})
+}
+
+// SetNextGrantExpiry sets the "next_grant_expiry" field.
+func (u *MembershipUpsertOne) SetNextGrantExpiry(v time.Time) *MembershipUpsertOne {
+	return u.Update(func(s *MembershipUpsert) {
+		s.SetNextGrantExpiry(v)
+	})
+}
+
+// UpdateNextGrantExpiry sets the "next_grant_expiry" field to the value that was provided on create.
+func (u *MembershipUpsertOne) UpdateNextGrantExpiry() *MembershipUpsertOne {
+	return u.Update(func(s *MembershipUpsert) {
+		s.UpdateNextGrantExpiry()
+	})
+}
+
+// ClearNextGrantExpiry clears the value of the "next_grant_expiry" field.
+func (u *MembershipUpsertOne) ClearNextGrantExpiry() *MembershipUpsertOne {
+	return u.Update(func(s *MembershipUpsert) {
+		s.ClearNextGrantExpiry()
 	})
 }
 
@@ -1378,6 +1541,27 @@ func (u *MembershipUpsertBulk) UpdateStatus() *MembershipUpsertBulk {
 	})
 }
 
+// SetDisabledUntil sets the "disabled_until" field.
+func (u *MembershipUpsertBulk) SetDisabledUntil(v time.Time) *MembershipUpsertBulk {
+	return u.Update(func(s *MembershipUpsert) {
+		s.SetDisabledUntil(v)
+	})
+}
+
+// UpdateDisabledUntil sets the "disabled_until" field to the value that was provided on create.
+func (u *MembershipUpsertBulk) UpdateDisabledUntil() *MembershipUpsertBulk {
+	return u.Update(func(s *MembershipUpsert) {
+		s.UpdateDisabledUntil()
+	})
+}
+
+// ClearDisabledUntil clears the value of the "disabled_until" field.
+func (u *MembershipUpsertBulk) ClearDisabledUntil() *MembershipUpsertBulk {
+	return u.Update(func(s *MembershipUpsert) {
+		s.ClearDisabledUntil()
+	})
+}
+
 // SetUsername sets the "username" field.
 func (u *MembershipUpsertBulk) SetUsername(v string) *MembershipUpsertBulk {
 	return u.Update(func(s *MembershipUpsert) {
@@ -1431,6 +1615,48 @@ func (u *MembershipUpsertBulk) SetGrants(v []string) *MembershipUpsertBulk {
 func (u *MembershipUpsertBulk) UpdateGrants() *MembershipUpsertBulk {
 	return u.Update(func(s *MembershipUpsert) {
 		s.UpdateGrants()
+	})
+}
+
+// SetGrantExpiries sets the "grant_expiries" field.
+func (u *MembershipUpsertBulk) SetGrantExpiries(v map[string]time.Time) *MembershipUpsertBulk {
+	return u.Update(func(s *MembershipUpsert) {
+		s.SetGrantExpiries(v)
+	})
+}
+
+// UpdateGrantExpiries sets the "grant_expiries" field to the value that was provided on create.
+func (u *MembershipUpsertBulk) UpdateGrantExpiries() *MembershipUpsertBulk {
+	return u.Update(func(s *MembershipUpsert) {
+		s.UpdateGrantExpiries()
+	})
+}
+
+// ClearGrantExpiries clears the value of the "grant_expiries" field.
+func (u *MembershipUpsertBulk) ClearGrantExpiries() *MembershipUpsertBulk {
+	return u.Update(func(s *MembershipUpsert) {
+		s.ClearGrantExpiries()
+	})
+}
+
+// SetNextGrantExpiry sets the "next_grant_expiry" field.
+func (u *MembershipUpsertBulk) SetNextGrantExpiry(v time.Time) *MembershipUpsertBulk {
+	return u.Update(func(s *MembershipUpsert) {
+		s.SetNextGrantExpiry(v)
+	})
+}
+
+// UpdateNextGrantExpiry sets the "next_grant_expiry" field to the value that was provided on create.
+func (u *MembershipUpsertBulk) UpdateNextGrantExpiry() *MembershipUpsertBulk {
+	return u.Update(func(s *MembershipUpsert) {
+		s.UpdateNextGrantExpiry()
+	})
+}
+
+// ClearNextGrantExpiry clears the value of the "next_grant_expiry" field.
+func (u *MembershipUpsertBulk) ClearNextGrantExpiry() *MembershipUpsertBulk {
+	return u.Update(func(s *MembershipUpsert) {
+		s.ClearNextGrantExpiry()
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"staffroom/ent/group"
+	"staffroom/ent/grouplink"
 	"staffroom/ent/membership"
 	"staffroom/ent/message"
 	"staffroom/ent/organization"
@@ -38,12 +39,14 @@ type MembershipQuery struct {
 	withReceivedMessages      *MessageQuery
 	withCcMessages            *MessageQuery
 	withBccMessages           *MessageQuery
+	withGroupLinks            *GroupLinkQuery
 	loadTotal                 []func(context.Context, []*Membership) error
 	modifiers                 []func(*sql.Selector)
 	withNamedGroups           map[string]*GroupQuery
 	withNamedReceivedMessages map[string]*MessageQuery
 	withNamedCcMessages       map[string]*MessageQuery
 	withNamedBccMessages      map[string]*MessageQuery
+	withNamedGroupLinks       map[string]*GroupLinkQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -227,6 +230,28 @@ func (_q *MembershipQuery) QueryBccMessages() *MessageQuery {
 			sqlgraph.From(membership.Table, membership.FieldID, selector),
 			sqlgraph.To(message.Table, message.FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, true, membership.BccMessagesTable, membership.BccMessagesPrimaryKey...),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryGroupLinks chains the current query on the "group_links" edge.
+func (_q *MembershipQuery) QueryGroupLinks() *GroupLinkQuery {
+	query := (&GroupLinkClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(membership.Table, membership.FieldID, selector),
+			sqlgraph.To(grouplink.Table, grouplink.MembershipColumn),
+			sqlgraph.Edge(sqlgraph.O2M, true, membership.GroupLinksTable, membership.GroupLinksColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -433,6 +458,7 @@ func (_q *MembershipQuery) Clone() *MembershipQuery {
 		withReceivedMessages: _q.withReceivedMessages.Clone(),
 		withCcMessages:       _q.withCcMessages.Clone(),
 		withBccMessages:      _q.withBccMessages.Clone(),
+		withGroupLinks:       _q.withGroupLinks.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -514,6 +540,17 @@ func (_q *MembershipQuery) WithBccMessages(opts ...func(*MessageQuery)) *Members
 		opt(query)
 	}
 	_q.withBccMessages = query
+	return _q
+}
+
+// WithGroupLinks tells the query-builder to eager-load the nodes that are connected to
+// the "group_links" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *MembershipQuery) WithGroupLinks(opts ...func(*GroupLinkQuery)) *MembershipQuery {
+	query := (&GroupLinkClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withGroupLinks = query
 	return _q
 }
 
@@ -601,7 +638,7 @@ func (_q *MembershipQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*M
 	var (
 		nodes       = []*Membership{}
 		_spec       = _q.querySpec()
-		loadedTypes = [7]bool{
+		loadedTypes = [8]bool{
 			_q.withOrganization != nil,
 			_q.withUser != nil,
 			_q.withRole != nil,
@@ -609,6 +646,7 @@ func (_q *MembershipQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*M
 			_q.withReceivedMessages != nil,
 			_q.withCcMessages != nil,
 			_q.withBccMessages != nil,
+			_q.withGroupLinks != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -678,6 +716,13 @@ func (_q *MembershipQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*M
 			return nil, err
 		}
 	}
+	if query := _q.withGroupLinks; query != nil {
+		if err := _q.loadGroupLinks(ctx, query, nodes,
+			func(n *Membership) { n.Edges.GroupLinks = []*GroupLink{} },
+			func(n *Membership, e *GroupLink) { n.Edges.GroupLinks = append(n.Edges.GroupLinks, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedGroups {
 		if err := _q.loadGroups(ctx, query, nodes,
 			func(n *Membership) { n.appendNamedGroups(name) },
@@ -703,6 +748,13 @@ func (_q *MembershipQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*M
 		if err := _q.loadBccMessages(ctx, query, nodes,
 			func(n *Membership) { n.appendNamedBccMessages(name) },
 			func(n *Membership, e *Message) { n.appendNamedBccMessages(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedGroupLinks {
+		if err := _q.loadGroupLinks(ctx, query, nodes,
+			func(n *Membership) { n.appendNamedGroupLinks(name) },
+			func(n *Membership, e *GroupLink) { n.appendNamedGroupLinks(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1045,6 +1097,36 @@ func (_q *MembershipQuery) loadBccMessages(ctx context.Context, query *MessageQu
 	}
 	return nil
 }
+func (_q *MembershipQuery) loadGroupLinks(ctx context.Context, query *GroupLinkQuery, nodes []*Membership, init func(*Membership), assign func(*Membership, *GroupLink)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*Membership)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(grouplink.FieldMembershipID)
+	}
+	query.Where(predicate.GroupLink(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(membership.GroupLinksColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.MembershipID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "membership_id" returned %v for node %v`, fk, n)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *MembershipQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -1227,6 +1309,20 @@ func (_q *MembershipQuery) WithNamedBccMessages(name string, opts ...func(*Messa
 		_q.withNamedBccMessages = make(map[string]*MessageQuery)
 	}
 	_q.withNamedBccMessages[name] = query
+	return _q
+}
+
+// WithNamedGroupLinks tells the query-builder to eager-load the nodes that are connected to the "group_links"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *MembershipQuery) WithNamedGroupLinks(name string, opts ...func(*GroupLinkQuery)) *MembershipQuery {
+	query := (&GroupLinkClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedGroupLinks == nil {
+		_q.withNamedGroupLinks = make(map[string]*GroupLinkQuery)
+	}
+	_q.withNamedGroupLinks[name] = query
 	return _q
 }
 

@@ -68,6 +68,26 @@ func (_u *MembershipUpdate) SetNillableStatus(v *membership.Status) *MembershipU
 	return _u
 }
 
+// SetDisabledUntil sets the "disabled_until" field.
+func (_u *MembershipUpdate) SetDisabledUntil(v time.Time) *MembershipUpdate {
+	_u.mutation.SetDisabledUntil(v)
+	return _u
+}
+
+// SetNillableDisabledUntil sets the "disabled_until" field if the given value is not nil.
+func (_u *MembershipUpdate) SetNillableDisabledUntil(v *time.Time) *MembershipUpdate {
+	if v != nil {
+		_u.SetDisabledUntil(*v)
+	}
+	return _u
+}
+
+// ClearDisabledUntil clears the value of the "disabled_until" field.
+func (_u *MembershipUpdate) ClearDisabledUntil() *MembershipUpdate {
+	_u.mutation.ClearDisabledUntil()
+	return _u
+}
+
 // SetUsername sets the "username" field.
 func (_u *MembershipUpdate) SetUsername(v string) *MembershipUpdate {
 	_u.mutation.SetUsername(v)
@@ -119,6 +139,38 @@ func (_u *MembershipUpdate) SetGrants(v []string) *MembershipUpdate {
 // AppendGrants appends value to the "grants" field.
 func (_u *MembershipUpdate) AppendGrants(v []string) *MembershipUpdate {
 	_u.mutation.AppendGrants(v)
+	return _u
+}
+
+// SetGrantExpiries sets the "grant_expiries" field.
+func (_u *MembershipUpdate) SetGrantExpiries(v map[string]time.Time) *MembershipUpdate {
+	_u.mutation.SetGrantExpiries(v)
+	return _u
+}
+
+// ClearGrantExpiries clears the value of the "grant_expiries" field.
+func (_u *MembershipUpdate) ClearGrantExpiries() *MembershipUpdate {
+	_u.mutation.ClearGrantExpiries()
+	return _u
+}
+
+// SetNextGrantExpiry sets the "next_grant_expiry" field.
+func (_u *MembershipUpdate) SetNextGrantExpiry(v time.Time) *MembershipUpdate {
+	_u.mutation.SetNextGrantExpiry(v)
+	return _u
+}
+
+// SetNillableNextGrantExpiry sets the "next_grant_expiry" field if the given value is not nil.
+func (_u *MembershipUpdate) SetNillableNextGrantExpiry(v *time.Time) *MembershipUpdate {
+	if v != nil {
+		_u.SetNextGrantExpiry(*v)
+	}
+	return _u
+}
+
+// ClearNextGrantExpiry clears the value of the "next_grant_expiry" field.
+func (_u *MembershipUpdate) ClearNextGrantExpiry() *MembershipUpdate {
+	_u.mutation.ClearNextGrantExpiry()
 	return _u
 }
 
@@ -467,6 +519,12 @@ func (_u *MembershipUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(membership.FieldStatus, field.TypeEnum, value)
 	}
+	if value, ok := _u.mutation.DisabledUntil(); ok {
+		_spec.SetField(membership.FieldDisabledUntil, field.TypeTime, value)
+	}
+	if _u.mutation.DisabledUntilCleared() {
+		_spec.ClearField(membership.FieldDisabledUntil, field.TypeTime)
+	}
 	if value, ok := _u.mutation.Username(); ok {
 		_spec.SetField(membership.FieldUsername, field.TypeString, value)
 	}
@@ -483,6 +541,18 @@ func (_u *MembershipUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 		_spec.AddModifier(func(u *sql.UpdateBuilder) {
 			sqljson.Append(u, membership.FieldGrants, value)
 		})
+	}
+	if value, ok := _u.mutation.GrantExpiries(); ok {
+		_spec.SetField(membership.FieldGrantExpiries, field.TypeJSON, value)
+	}
+	if _u.mutation.GrantExpiriesCleared() {
+		_spec.ClearField(membership.FieldGrantExpiries, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.NextGrantExpiry(); ok {
+		_spec.SetField(membership.FieldNextGrantExpiry, field.TypeTime, value)
+	}
+	if _u.mutation.NextGrantExpiryCleared() {
+		_spec.ClearField(membership.FieldNextGrantExpiry, field.TypeTime)
 	}
 	if value, ok := _u.mutation.Revokes(); ok {
 		_spec.SetField(membership.FieldRevokes, field.TypeJSON, value)
@@ -775,6 +845,26 @@ func (_u *MembershipUpdateOne) SetNillableStatus(v *membership.Status) *Membersh
 	return _u
 }
 
+// SetDisabledUntil sets the "disabled_until" field.
+func (_u *MembershipUpdateOne) SetDisabledUntil(v time.Time) *MembershipUpdateOne {
+	_u.mutation.SetDisabledUntil(v)
+	return _u
+}
+
+// SetNillableDisabledUntil sets the "disabled_until" field if the given value is not nil.
+func (_u *MembershipUpdateOne) SetNillableDisabledUntil(v *time.Time) *MembershipUpdateOne {
+	if v != nil {
+		_u.SetDisabledUntil(*v)
+	}
+	return _u
+}
+
+// ClearDisabledUntil clears the value of the "disabled_until" field.
+func (_u *MembershipUpdateOne) ClearDisabledUntil() *MembershipUpdateOne {
+	_u.mutation.ClearDisabledUntil()
+	return _u
+}
+
 // SetUsername sets the "username" field.
 func (_u *MembershipUpdateOne) SetUsername(v string) *MembershipUpdateOne {
 	_u.mutation.SetUsername(v)
@@ -826,6 +916,38 @@ func (_u *MembershipUpdateOne) SetGrants(v []string) *MembershipUpdateOne {
 // AppendGrants appends value to the "grants" field.
 func (_u *MembershipUpdateOne) AppendGrants(v []string) *MembershipUpdateOne {
 	_u.mutation.AppendGrants(v)
+	return _u
+}
+
+// SetGrantExpiries sets the "grant_expiries" field.
+func (_u *MembershipUpdateOne) SetGrantExpiries(v map[string]time.Time) *MembershipUpdateOne {
+	_u.mutation.SetGrantExpiries(v)
+	return _u
+}
+
+// ClearGrantExpiries clears the value of the "grant_expiries" field.
+func (_u *MembershipUpdateOne) ClearGrantExpiries() *MembershipUpdateOne {
+	_u.mutation.ClearGrantExpiries()
+	return _u
+}
+
+// SetNextGrantExpiry sets the "next_grant_expiry" field.
+func (_u *MembershipUpdateOne) SetNextGrantExpiry(v time.Time) *MembershipUpdateOne {
+	_u.mutation.SetNextGrantExpiry(v)
+	return _u
+}
+
+// SetNillableNextGrantExpiry sets the "next_grant_expiry" field if the given value is not nil.
+func (_u *MembershipUpdateOne) SetNillableNextGrantExpiry(v *time.Time) *MembershipUpdateOne {
+	if v != nil {
+		_u.SetNextGrantExpiry(*v)
+	}
+	return _u
+}
+
+// ClearNextGrantExpiry clears the value of the "next_grant_expiry" field.
+func (_u *MembershipUpdateOne) ClearNextGrantExpiry() *MembershipUpdateOne {
+	_u.mutation.ClearNextGrantExpiry()
 	return _u
 }
 
@@ -1204,6 +1326,12 @@ func (_u *MembershipUpdateOne) sqlSave(ctx context.Context) (_node *Membership, 
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(membership.FieldStatus, field.TypeEnum, value)
 	}
+	if value, ok := _u.mutation.DisabledUntil(); ok {
+		_spec.SetField(membership.FieldDisabledUntil, field.TypeTime, value)
+	}
+	if _u.mutation.DisabledUntilCleared() {
+		_spec.ClearField(membership.FieldDisabledUntil, field.TypeTime)
+	}
 	if value, ok := _u.mutation.Username(); ok {
 		_spec.SetField(membership.FieldUsername, field.TypeString, value)
 	}
@@ -1220,6 +1348,18 @@ func (_u *MembershipUpdateOne) sqlSave(ctx context.Context) (_node *Membership, 
 		_spec.AddModifier(func(u *sql.UpdateBuilder) {
 			sqljson.Append(u, membership.FieldGrants, value)
 		})
+	}
+	if value, ok := _u.mutation.GrantExpiries(); ok {
+		_spec.SetField(membership.FieldGrantExpiries, field.TypeJSON, value)
+	}
+	if _u.mutation.GrantExpiriesCleared() {
+		_spec.ClearField(membership.FieldGrantExpiries, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.NextGrantExpiry(); ok {
+		_spec.SetField(membership.FieldNextGrantExpiry, field.TypeTime, value)
+	}
+	if _u.mutation.NextGrantExpiryCleared() {
+		_spec.ClearField(membership.FieldNextGrantExpiry, field.TypeTime)
 	}
 	if value, ok := _u.mutation.Revokes(); ok {
 		_spec.SetField(membership.FieldRevokes, field.TypeJSON, value)

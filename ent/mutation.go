@@ -12,6 +12,7 @@ import (
 	"staffroom/ent/emailchange"
 	"staffroom/ent/emailverification"
 	"staffroom/ent/group"
+	"staffroom/ent/grouplink"
 	"staffroom/ent/invitation"
 	"staffroom/ent/invoice"
 	"staffroom/ent/membership"
@@ -53,6 +54,7 @@ const (
 	TypeEmailChange       = "EmailChange"
 	TypeEmailVerification = "EmailVerification"
 	TypeGroup             = "Group"
+	TypeGroupLink         = "GroupLink"
 	TypeInvitation        = "Invitation"
 	TypeInvoice           = "Invoice"
 	TypeMembership        = "Membership"
@@ -5597,6 +5599,442 @@ func (m *GroupMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Group edge %s", name)
 }
 
+// GroupLinkMutation represents an operation that mutates the GroupLink nodes in the graph.
+type GroupLinkMutation struct {
+	config
+	op                Op
+	typ               string
+	until             *time.Time
+	clearedFields     map[string]struct{}
+	membership        *pulid.ID
+	clearedmembership bool
+	group             *pulid.ID
+	clearedgroup      bool
+	done              bool
+	oldValue          func(context.Context) (*GroupLink, error)
+	predicates        []predicate.GroupLink
+}
+
+var _ ent.Mutation = (*GroupLinkMutation)(nil)
+
+// grouplinkOption allows management of the mutation configuration using functional options.
+type grouplinkOption func(*GroupLinkMutation)
+
+// newGroupLinkMutation creates new mutation for the GroupLink entity.
+func newGroupLinkMutation(c config, op Op, opts ...grouplinkOption) *GroupLinkMutation {
+	m := &GroupLinkMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeGroupLink,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m GroupLinkMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m GroupLinkMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetMembershipID sets the "membership_id" field.
+func (m *GroupLinkMutation) SetMembershipID(pu pulid.ID) {
+	m.membership = &pu
+}
+
+// MembershipID returns the value of the "membership_id" field in the mutation.
+func (m *GroupLinkMutation) MembershipID() (r pulid.ID, exists bool) {
+	v := m.membership
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMembershipID resets all changes to the "membership_id" field.
+func (m *GroupLinkMutation) ResetMembershipID() {
+	m.membership = nil
+}
+
+// SetGroupID sets the "group_id" field.
+func (m *GroupLinkMutation) SetGroupID(pu pulid.ID) {
+	m.group = &pu
+}
+
+// GroupID returns the value of the "group_id" field in the mutation.
+func (m *GroupLinkMutation) GroupID() (r pulid.ID, exists bool) {
+	v := m.group
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetGroupID resets all changes to the "group_id" field.
+func (m *GroupLinkMutation) ResetGroupID() {
+	m.group = nil
+}
+
+// SetUntil sets the "until" field.
+func (m *GroupLinkMutation) SetUntil(t time.Time) {
+	m.until = &t
+}
+
+// Until returns the value of the "until" field in the mutation.
+func (m *GroupLinkMutation) Until() (r time.Time, exists bool) {
+	v := m.until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearUntil clears the value of the "until" field.
+func (m *GroupLinkMutation) ClearUntil() {
+	m.until = nil
+	m.clearedFields[grouplink.FieldUntil] = struct{}{}
+}
+
+// UntilCleared returns if the "until" field was cleared in this mutation.
+func (m *GroupLinkMutation) UntilCleared() bool {
+	_, ok := m.clearedFields[grouplink.FieldUntil]
+	return ok
+}
+
+// ResetUntil resets all changes to the "until" field.
+func (m *GroupLinkMutation) ResetUntil() {
+	m.until = nil
+	delete(m.clearedFields, grouplink.FieldUntil)
+}
+
+// ClearMembership clears the "membership" edge to the Membership entity.
+func (m *GroupLinkMutation) ClearMembership() {
+	m.clearedmembership = true
+	m.clearedFields[grouplink.FieldMembershipID] = struct{}{}
+}
+
+// MembershipCleared reports if the "membership" edge to the Membership entity was cleared.
+func (m *GroupLinkMutation) MembershipCleared() bool {
+	return m.clearedmembership
+}
+
+// MembershipIDs returns the "membership" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MembershipID instead. It exists only for internal usage by the builders.
+func (m *GroupLinkMutation) MembershipIDs() (ids []pulid.ID) {
+	if id := m.membership; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMembership resets all changes to the "membership" edge.
+func (m *GroupLinkMutation) ResetMembership() {
+	m.membership = nil
+	m.clearedmembership = false
+}
+
+// ClearGroup clears the "group" edge to the Group entity.
+func (m *GroupLinkMutation) ClearGroup() {
+	m.clearedgroup = true
+	m.clearedFields[grouplink.FieldGroupID] = struct{}{}
+}
+
+// GroupCleared reports if the "group" edge to the Group entity was cleared.
+func (m *GroupLinkMutation) GroupCleared() bool {
+	return m.clearedgroup
+}
+
+// GroupIDs returns the "group" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// GroupID instead. It exists only for internal usage by the builders.
+func (m *GroupLinkMutation) GroupIDs() (ids []pulid.ID) {
+	if id := m.group; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetGroup resets all changes to the "group" edge.
+func (m *GroupLinkMutation) ResetGroup() {
+	m.group = nil
+	m.clearedgroup = false
+}
+
+// Where appends a list predicates to the GroupLinkMutation builder.
+func (m *GroupLinkMutation) Where(ps ...predicate.GroupLink) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the GroupLinkMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *GroupLinkMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.GroupLink, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *GroupLinkMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *GroupLinkMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (GroupLink).
+func (m *GroupLinkMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *GroupLinkMutation) Fields() []string {
+	fields := make([]string, 0, 3)
+	if m.membership != nil {
+		fields = append(fields, grouplink.FieldMembershipID)
+	}
+	if m.group != nil {
+		fields = append(fields, grouplink.FieldGroupID)
+	}
+	if m.until != nil {
+		fields = append(fields, grouplink.FieldUntil)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *GroupLinkMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case grouplink.FieldMembershipID:
+		return m.MembershipID()
+	case grouplink.FieldGroupID:
+		return m.GroupID()
+	case grouplink.FieldUntil:
+		return m.Until()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *GroupLinkMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	return nil, errors.New("edge schema GroupLink does not support getting old values")
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *GroupLinkMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case grouplink.FieldMembershipID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMembershipID(v)
+		return nil
+	case grouplink.FieldGroupID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGroupID(v)
+		return nil
+	case grouplink.FieldUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUntil(v)
+		return nil
+	}
+	return fmt.Errorf("unknown GroupLink field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *GroupLinkMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *GroupLinkMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *GroupLinkMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown GroupLink numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *GroupLinkMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(grouplink.FieldUntil) {
+		fields = append(fields, grouplink.FieldUntil)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *GroupLinkMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *GroupLinkMutation) ClearField(name string) error {
+	switch name {
+	case grouplink.FieldUntil:
+		m.ClearUntil()
+		return nil
+	}
+	return fmt.Errorf("unknown GroupLink nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *GroupLinkMutation) ResetField(name string) error {
+	switch name {
+	case grouplink.FieldMembershipID:
+		m.ResetMembershipID()
+		return nil
+	case grouplink.FieldGroupID:
+		m.ResetGroupID()
+		return nil
+	case grouplink.FieldUntil:
+		m.ResetUntil()
+		return nil
+	}
+	return fmt.Errorf("unknown GroupLink field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *GroupLinkMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.membership != nil {
+		edges = append(edges, grouplink.EdgeMembership)
+	}
+	if m.group != nil {
+		edges = append(edges, grouplink.EdgeGroup)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *GroupLinkMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case grouplink.EdgeMembership:
+		if id := m.membership; id != nil {
+			return []ent.Value{*id}
+		}
+	case grouplink.EdgeGroup:
+		if id := m.group; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *GroupLinkMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *GroupLinkMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *GroupLinkMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedmembership {
+		edges = append(edges, grouplink.EdgeMembership)
+	}
+	if m.clearedgroup {
+		edges = append(edges, grouplink.EdgeGroup)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *GroupLinkMutation) EdgeCleared(name string) bool {
+	switch name {
+	case grouplink.EdgeMembership:
+		return m.clearedmembership
+	case grouplink.EdgeGroup:
+		return m.clearedgroup
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *GroupLinkMutation) ClearEdge(name string) error {
+	switch name {
+	case grouplink.EdgeMembership:
+		m.ClearMembership()
+		return nil
+	case grouplink.EdgeGroup:
+		m.ClearGroup()
+		return nil
+	}
+	return fmt.Errorf("unknown GroupLink unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *GroupLinkMutation) ResetEdge(name string) error {
+	switch name {
+	case grouplink.EdgeMembership:
+		m.ResetMembership()
+		return nil
+	case grouplink.EdgeGroup:
+		m.ResetGroup()
+		return nil
+	}
+	return fmt.Errorf("unknown GroupLink edge %s", name)
+}
+
 // InvitationMutation represents an operation that mutates the Invitation nodes in the graph.
 type InvitationMutation struct {
 	config
@@ -8098,11 +8536,14 @@ type MembershipMutation struct {
 	created_at               *time.Time
 	updated_at               *time.Time
 	status                   *membership.Status
+	disabled_until           *time.Time
 	username                 *string
 	username_key             *string
 	title                    *string
 	grants                   *[]string
 	appendgrants             []string
+	grant_expiries           *map[string]time.Time
+	next_grant_expiry        *time.Time
 	revokes                  *[]string
 	appendrevokes            []string
 	group_scope              *membership.GroupScope
@@ -8454,6 +8895,55 @@ func (m *MembershipMutation) ResetStatus() {
 	m.status = nil
 }
 
+// SetDisabledUntil sets the "disabled_until" field.
+func (m *MembershipMutation) SetDisabledUntil(t time.Time) {
+	m.disabled_until = &t
+}
+
+// DisabledUntil returns the value of the "disabled_until" field in the mutation.
+func (m *MembershipMutation) DisabledUntil() (r time.Time, exists bool) {
+	v := m.disabled_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDisabledUntil returns the old "disabled_until" field's value of the Membership entity.
+// If the Membership object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MembershipMutation) OldDisabledUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDisabledUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDisabledUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDisabledUntil: %w", err)
+	}
+	return oldValue.DisabledUntil, nil
+}
+
+// ClearDisabledUntil clears the value of the "disabled_until" field.
+func (m *MembershipMutation) ClearDisabledUntil() {
+	m.disabled_until = nil
+	m.clearedFields[membership.FieldDisabledUntil] = struct{}{}
+}
+
+// DisabledUntilCleared returns if the "disabled_until" field was cleared in this mutation.
+func (m *MembershipMutation) DisabledUntilCleared() bool {
+	_, ok := m.clearedFields[membership.FieldDisabledUntil]
+	return ok
+}
+
+// ResetDisabledUntil resets all changes to the "disabled_until" field.
+func (m *MembershipMutation) ResetDisabledUntil() {
+	m.disabled_until = nil
+	delete(m.clearedFields, membership.FieldDisabledUntil)
+}
+
 // SetUsername sets the "username" field.
 func (m *MembershipMutation) SetUsername(s string) {
 	m.username = &s
@@ -8611,6 +9101,104 @@ func (m *MembershipMutation) AppendedGrants() ([]string, bool) {
 func (m *MembershipMutation) ResetGrants() {
 	m.grants = nil
 	m.appendgrants = nil
+}
+
+// SetGrantExpiries sets the "grant_expiries" field.
+func (m *MembershipMutation) SetGrantExpiries(value map[string]time.Time) {
+	m.grant_expiries = &value
+}
+
+// GrantExpiries returns the value of the "grant_expiries" field in the mutation.
+func (m *MembershipMutation) GrantExpiries() (r map[string]time.Time, exists bool) {
+	v := m.grant_expiries
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGrantExpiries returns the old "grant_expiries" field's value of the Membership entity.
+// If the Membership object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MembershipMutation) OldGrantExpiries(ctx context.Context) (v map[string]time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGrantExpiries is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGrantExpiries requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGrantExpiries: %w", err)
+	}
+	return oldValue.GrantExpiries, nil
+}
+
+// ClearGrantExpiries clears the value of the "grant_expiries" field.
+func (m *MembershipMutation) ClearGrantExpiries() {
+	m.grant_expiries = nil
+	m.clearedFields[membership.FieldGrantExpiries] = struct{}{}
+}
+
+// GrantExpiriesCleared returns if the "grant_expiries" field was cleared in this mutation.
+func (m *MembershipMutation) GrantExpiriesCleared() bool {
+	_, ok := m.clearedFields[membership.FieldGrantExpiries]
+	return ok
+}
+
+// ResetGrantExpiries resets all changes to the "grant_expiries" field.
+func (m *MembershipMutation) ResetGrantExpiries() {
+	m.grant_expiries = nil
+	delete(m.clearedFields, membership.FieldGrantExpiries)
+}
+
+// SetNextGrantExpiry sets the "next_grant_expiry" field.
+func (m *MembershipMutation) SetNextGrantExpiry(t time.Time) {
+	m.next_grant_expiry = &t
+}
+
+// NextGrantExpiry returns the value of the "next_grant_expiry" field in the mutation.
+func (m *MembershipMutation) NextGrantExpiry() (r time.Time, exists bool) {
+	v := m.next_grant_expiry
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNextGrantExpiry returns the old "next_grant_expiry" field's value of the Membership entity.
+// If the Membership object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MembershipMutation) OldNextGrantExpiry(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNextGrantExpiry is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNextGrantExpiry requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNextGrantExpiry: %w", err)
+	}
+	return oldValue.NextGrantExpiry, nil
+}
+
+// ClearNextGrantExpiry clears the value of the "next_grant_expiry" field.
+func (m *MembershipMutation) ClearNextGrantExpiry() {
+	m.next_grant_expiry = nil
+	m.clearedFields[membership.FieldNextGrantExpiry] = struct{}{}
+}
+
+// NextGrantExpiryCleared returns if the "next_grant_expiry" field was cleared in this mutation.
+func (m *MembershipMutation) NextGrantExpiryCleared() bool {
+	_, ok := m.clearedFields[membership.FieldNextGrantExpiry]
+	return ok
+}
+
+// ResetNextGrantExpiry resets all changes to the "next_grant_expiry" field.
+func (m *MembershipMutation) ResetNextGrantExpiry() {
+	m.next_grant_expiry = nil
+	delete(m.clearedFields, membership.FieldNextGrantExpiry)
 }
 
 // SetRevokes sets the "revokes" field.
@@ -9201,7 +9789,7 @@ func (m *MembershipMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *MembershipMutation) Fields() []string {
-	fields := make([]string, 0, 16)
+	fields := make([]string, 0, 19)
 	if m.created_at != nil {
 		fields = append(fields, membership.FieldCreatedAt)
 	}
@@ -9220,6 +9808,9 @@ func (m *MembershipMutation) Fields() []string {
 	if m.status != nil {
 		fields = append(fields, membership.FieldStatus)
 	}
+	if m.disabled_until != nil {
+		fields = append(fields, membership.FieldDisabledUntil)
+	}
 	if m.username != nil {
 		fields = append(fields, membership.FieldUsername)
 	}
@@ -9231,6 +9822,12 @@ func (m *MembershipMutation) Fields() []string {
 	}
 	if m.grants != nil {
 		fields = append(fields, membership.FieldGrants)
+	}
+	if m.grant_expiries != nil {
+		fields = append(fields, membership.FieldGrantExpiries)
+	}
+	if m.next_grant_expiry != nil {
+		fields = append(fields, membership.FieldNextGrantExpiry)
 	}
 	if m.revokes != nil {
 		fields = append(fields, membership.FieldRevokes)
@@ -9270,6 +9867,8 @@ func (m *MembershipMutation) Field(name string) (ent.Value, bool) {
 		return m.RoleID()
 	case membership.FieldStatus:
 		return m.Status()
+	case membership.FieldDisabledUntil:
+		return m.DisabledUntil()
 	case membership.FieldUsername:
 		return m.Username()
 	case membership.FieldUsernameKey:
@@ -9278,6 +9877,10 @@ func (m *MembershipMutation) Field(name string) (ent.Value, bool) {
 		return m.Title()
 	case membership.FieldGrants:
 		return m.Grants()
+	case membership.FieldGrantExpiries:
+		return m.GrantExpiries()
+	case membership.FieldNextGrantExpiry:
+		return m.NextGrantExpiry()
 	case membership.FieldRevokes:
 		return m.Revokes()
 	case membership.FieldGroupScope:
@@ -9311,6 +9914,8 @@ func (m *MembershipMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldRoleID(ctx)
 	case membership.FieldStatus:
 		return m.OldStatus(ctx)
+	case membership.FieldDisabledUntil:
+		return m.OldDisabledUntil(ctx)
 	case membership.FieldUsername:
 		return m.OldUsername(ctx)
 	case membership.FieldUsernameKey:
@@ -9319,6 +9924,10 @@ func (m *MembershipMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldTitle(ctx)
 	case membership.FieldGrants:
 		return m.OldGrants(ctx)
+	case membership.FieldGrantExpiries:
+		return m.OldGrantExpiries(ctx)
+	case membership.FieldNextGrantExpiry:
+		return m.OldNextGrantExpiry(ctx)
 	case membership.FieldRevokes:
 		return m.OldRevokes(ctx)
 	case membership.FieldGroupScope:
@@ -9382,6 +9991,13 @@ func (m *MembershipMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetStatus(v)
 		return nil
+	case membership.FieldDisabledUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDisabledUntil(v)
+		return nil
 	case membership.FieldUsername:
 		v, ok := value.(string)
 		if !ok {
@@ -9409,6 +10025,20 @@ func (m *MembershipMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetGrants(v)
+		return nil
+	case membership.FieldGrantExpiries:
+		v, ok := value.(map[string]time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGrantExpiries(v)
+		return nil
+	case membership.FieldNextGrantExpiry:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNextGrantExpiry(v)
 		return nil
 	case membership.FieldRevokes:
 		v, ok := value.([]string)
@@ -9482,6 +10112,15 @@ func (m *MembershipMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *MembershipMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(membership.FieldDisabledUntil) {
+		fields = append(fields, membership.FieldDisabledUntil)
+	}
+	if m.FieldCleared(membership.FieldGrantExpiries) {
+		fields = append(fields, membership.FieldGrantExpiries)
+	}
+	if m.FieldCleared(membership.FieldNextGrantExpiry) {
+		fields = append(fields, membership.FieldNextGrantExpiry)
+	}
 	if m.FieldCleared(membership.FieldRemovedAt) {
 		fields = append(fields, membership.FieldRemovedAt)
 	}
@@ -9502,6 +10141,15 @@ func (m *MembershipMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *MembershipMutation) ClearField(name string) error {
 	switch name {
+	case membership.FieldDisabledUntil:
+		m.ClearDisabledUntil()
+		return nil
+	case membership.FieldGrantExpiries:
+		m.ClearGrantExpiries()
+		return nil
+	case membership.FieldNextGrantExpiry:
+		m.ClearNextGrantExpiry()
+		return nil
 	case membership.FieldRemovedAt:
 		m.ClearRemovedAt()
 		return nil
@@ -9534,6 +10182,9 @@ func (m *MembershipMutation) ResetField(name string) error {
 	case membership.FieldStatus:
 		m.ResetStatus()
 		return nil
+	case membership.FieldDisabledUntil:
+		m.ResetDisabledUntil()
+		return nil
 	case membership.FieldUsername:
 		m.ResetUsername()
 		return nil
@@ -9545,6 +10196,12 @@ func (m *MembershipMutation) ResetField(name string) error {
 		return nil
 	case membership.FieldGrants:
 		m.ResetGrants()
+		return nil
+	case membership.FieldGrantExpiries:
+		m.ResetGrantExpiries()
+		return nil
+	case membership.FieldNextGrantExpiry:
+		m.ResetNextGrantExpiry()
 		return nil
 	case membership.FieldRevokes:
 		m.ResetRevokes()

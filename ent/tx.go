@@ -26,6 +26,8 @@ type Tx struct {
 	EmailVerification *EmailVerificationClient
 	// Group is the client for interacting with the Group builders.
 	Group *GroupClient
+	// GroupLink is the client for interacting with the GroupLink builders.
+	GroupLink *GroupLinkClient
 	// Invitation is the client for interacting with the Invitation builders.
 	Invitation *InvitationClient
 	// Invoice is the client for interacting with the Invoice builders.
@@ -197,6 +199,7 @@ func (tx *Tx) init() {
 	tx.EmailChange = NewEmailChangeClient(tx.config)
 	tx.EmailVerification = NewEmailVerificationClient(tx.config)
 	tx.Group = NewGroupClient(tx.config)
+	tx.GroupLink = NewGroupLinkClient(tx.config)
 	tx.Invitation = NewInvitationClient(tx.config)
 	tx.Invoice = NewInvoiceClient(tx.config)
 	tx.Membership = NewMembershipClient(tx.config)

@@ -14,6 +14,7 @@ import (
 
 	"staffroom/ent"
 	"staffroom/ent/group"
+	"staffroom/ent/grouplink"
 	"staffroom/ent/membership"
 	"staffroom/ent/message"
 	"staffroom/ent/role"
@@ -211,6 +212,7 @@ func newMatrixFixture(t *testing.T, d storetest.Dialect) *matrixFixture {
 		"administratorRole": roleID("administrator"), "otherOrg": other.ID,
 		"foreignRole": c.Role.Query().Where(role.OrganizationID(other.ID), role.Key("guest")).OnlyIDX(ctx),
 		"ownerEmail":  org.Owner.Email, "password": apptest.Password,
+		"until": time.Now().Add(time.Hour).UTC().Format(time.RFC3339),
 	}
 	return f
 }
@@ -258,6 +260,23 @@ func (f *matrixFixture) setup(t *testing.T, kind string) map[string]any {
 		m := f.org.Insert(t, "instructor", "Target", fmt.Sprintf("Member%d", f.n), fmt.Sprintf("target%d.%s@example.com", f.n, f.org.ID), false)
 		vars["target"] = m.ID
 		vars["group"] = c.Group.Create().SetOrganizationID(f.org.ID).SetName(fmt.Sprintf("Unlinked %d", f.n)).SaveX(ctx).ID
+	case "timed_disabled", "timed_grant", "timed_link":
+		// An instructor with time-boxed access: disabled for an hour, granted
+		// members.view for an hour, or linked to class 0 for good and to
+		// class 3 for an hour.
+		m := f.org.Insert(t, "instructor", "Timed", fmt.Sprintf("Member%d", f.n), fmt.Sprintf("timed%d.%s@example.com", f.n, f.org.ID), false)
+		until := time.Now().Add(time.Hour).UTC()
+		switch kind {
+		case "timed_disabled":
+			c.Membership.UpdateOne(m).SetStatus(membership.StatusDISABLED).SetDisabledUntil(until).ExecX(ctx)
+		case "timed_grant":
+			c.Membership.UpdateOne(m).SetGrants([]string{access.MembersView}).
+				SetGrantExpiries(map[string]time.Time{access.MembersView: until}).SetNextGrantExpiry(until).ExecX(ctx)
+		case "timed_link":
+			c.Membership.UpdateOne(m).AddGroupIDs(f.vars["class0"].(pulid.ID), f.vars["class3"].(pulid.ID)).ExecX(ctx)
+			c.GroupLink.Update().Where(grouplink.MembershipID(m.ID), grouplink.GroupID(f.vars["class3"].(pulid.ID))).SetUntil(until).ExecX(ctx)
+		}
+		vars["target"] = m.ID
 	case "administrator":
 		m := f.org.Insert(t, "administrator", "Admin", fmt.Sprintf("Member%d", f.n), fmt.Sprintf("admin%d.%s@example.com", f.n, f.org.ID), false)
 		vars["target"] = m.ID

@@ -34,12 +34,15 @@ type fieldKey struct{ object, field string }
 // listCaps are the most items that each list without paging returns. Lists
 // longer than their cap are cut (capLists), so the weight is what runs.
 var listCaps = map[fieldKey]int{
-	{"Query", "permissionCatalog"}:              len(access.Catalog),
-	{"Viewer", "memberships"}:                   50,
-	{"Organization", "roles"}:                   50,
-	{"Role", "manages"}:                         50,
-	{"Role", "groupScopes"}:                     len(access.GroupKinds),
-	{"Membership", "groups"}:                    50,
+	{"Query", "permissionCatalog"}: len(access.Catalog),
+	{"Viewer", "memberships"}:      50,
+	{"Organization", "roles"}:      50,
+	{"Role", "manages"}:            50,
+	{"Role", "groupScopes"}:        len(access.GroupKinds),
+	{"Membership", "groups"}:       50,
+	{"Membership", "groupLinks"}:   50,
+	// A member is granted at most every permission there is.
+	{"Membership", "grantExpiries"}:             len(access.Catalog) + integrations.MaxModulePermissions,
 	{"Message", "groups"}:                       50,
 	{"Group", "members"}:                        100,
 	{"Message", "recipients"}:                   100,

@@ -22,6 +22,7 @@ import (
 	"staffroom/ent/webhookendpoint"
 	"staffroom/internal/access"
 	"staffroom/internal/invitation"
+	"staffroom/internal/staff"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -168,6 +169,11 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	GrantExpiry struct {
+		Permission func(childComplexity int) int
+		Until      func(childComplexity int) int
+	}
+
 	Group struct {
 		CreatedAt    func(childComplexity int) int
 		Description  func(childComplexity int) int
@@ -188,6 +194,11 @@ type ComplexityRoot struct {
 	GroupEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	GroupLink struct {
+		Group func(childComplexity int) int
+		Until func(childComplexity int) int
 	}
 
 	ImportReport struct {
@@ -285,23 +296,26 @@ type ComplexityRoot struct {
 	}
 
 	Membership struct {
-		CreatedAt    func(childComplexity int) int
-		Grants       func(childComplexity int) int
-		GroupScope   func(childComplexity int) int
-		Groups       func(childComplexity int) int
-		ID           func(childComplexity int) int
-		JoinedAt     func(childComplexity int) int
-		Locked       func(childComplexity int) int
-		Organization func(childComplexity int) int
-		Permissions  func(childComplexity int) int
-		RemovedAt    func(childComplexity int) int
-		Revokes      func(childComplexity int) int
-		Role         func(childComplexity int) int
-		Status       func(childComplexity int) int
-		Title        func(childComplexity int) int
-		UpdatedAt    func(childComplexity int) int
-		User         func(childComplexity int) int
-		Username     func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		DisabledUntil func(childComplexity int) int
+		GrantExpiries func(childComplexity int) int
+		Grants        func(childComplexity int) int
+		GroupLinks    func(childComplexity int) int
+		GroupScope    func(childComplexity int) int
+		Groups        func(childComplexity int) int
+		ID            func(childComplexity int) int
+		JoinedAt      func(childComplexity int) int
+		Locked        func(childComplexity int) int
+		Organization  func(childComplexity int) int
+		Permissions   func(childComplexity int) int
+		RemovedAt     func(childComplexity int) int
+		Revokes       func(childComplexity int) int
+		Role          func(childComplexity int) int
+		Status        func(childComplexity int) int
+		Title         func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
+		User          func(childComplexity int) int
+		Username      func(childComplexity int) int
 	}
 
 	MembershipConnection struct {
@@ -414,7 +428,7 @@ type ComplexityRoot struct {
 		DeleteModulePermission   func(childComplexity int, id pulid.ID) int
 		DeleteRole               func(childComplexity int, id pulid.ID) int
 		DeleteWebhookEndpoint    func(childComplexity int, id pulid.ID) int
-		DisableMember            func(childComplexity int, id pulid.ID) int
+		DisableMember            func(childComplexity int, id pulid.ID, until *time.Time) int
 		DisableWebhookEndpoint   func(childComplexity int, id pulid.ID) int
 		EnableMember             func(childComplexity int, id pulid.ID) int
 		EnableWebhookEndpoint    func(childComplexity int, id pulid.ID) int
@@ -422,7 +436,7 @@ type ComplexityRoot struct {
 		InviteMember             func(childComplexity int, input InviteMemberInput) int
 		InviteMembers            func(childComplexity int, input []*InviteMemberInput) int
 		LeaveOrganization        func(childComplexity int) int
-		LinkMemberGroups         func(childComplexity int, id pulid.ID, groupIds []pulid.ID) int
+		LinkMemberGroups         func(childComplexity int, id pulid.ID, groupIds []pulid.ID, until *time.Time) int
 		LogIn                    func(childComplexity int, input LogInInput) int
 		LogOut                   func(childComplexity int) int
 		PreviewInvitationEmail   func(childComplexity int, input *InvitationTemplateInput) int
@@ -653,6 +667,11 @@ type BillingResolver interface {
 	SeatsUsed(ctx context.Context, obj *Billing) (int, error)
 }
 type MembershipResolver interface {
+	Status(ctx context.Context, obj *ent.Membership) (membership.Status, error)
+	DisabledUntil(ctx context.Context, obj *ent.Membership) (*time.Time, error)
+	Grants(ctx context.Context, obj *ent.Membership) ([]string, error)
+	GrantExpiries(ctx context.Context, obj *ent.Membership) ([]*staff.GrantExpiry, error)
+	GroupLinks(ctx context.Context, obj *ent.Membership) ([]*staff.GroupLink, error)
 	Permissions(ctx context.Context, obj *ent.Membership) ([]string, error)
 	Locked(ctx context.Context, obj *ent.Membership) (*bool, error)
 }
@@ -687,7 +706,7 @@ type MutationResolver interface {
 	CreateGroup(ctx context.Context, input ent.CreateGroupInput) (*ent.Group, error)
 	UpdateGroup(ctx context.Context, id pulid.ID, input ent.UpdateGroupInput) (*ent.Group, error)
 	DeleteGroup(ctx context.Context, id pulid.ID) (*pulid.ID, error)
-	LinkMemberGroups(ctx context.Context, id pulid.ID, groupIds []pulid.ID) (*ent.Membership, error)
+	LinkMemberGroups(ctx context.Context, id pulid.ID, groupIds []pulid.ID, until *time.Time) (*ent.Membership, error)
 	UnlinkMemberGroups(ctx context.Context, id pulid.ID, groupIds []pulid.ID) (*ent.Membership, error)
 	UpdateMember(ctx context.Context, id pulid.ID, input UpdateMemberInput) (*ent.Membership, error)
 	SetMemberEmail(ctx context.Context, memberID pulid.ID, email string) (*bool, error)
@@ -704,7 +723,7 @@ type MutationResolver interface {
 	RevokeInvitation(ctx context.Context, id pulid.ID) (*ent.Invitation, error)
 	AcceptInvitation(ctx context.Context, input AcceptInvitationInput) (*AuthPayload, error)
 	SetMembersRole(ctx context.Context, ids []pulid.ID, roleID pulid.ID) ([]*ent.Membership, error)
-	DisableMember(ctx context.Context, id pulid.ID) (*ent.Membership, error)
+	DisableMember(ctx context.Context, id pulid.ID, until *time.Time) (*ent.Membership, error)
 	EnableMember(ctx context.Context, id pulid.ID) (*ent.Membership, error)
 	RemoveMember(ctx context.Context, id pulid.ID) (*ent.Membership, error)
 	UnlockMember(ctx context.Context, id pulid.ID) (*ent.Membership, error)
@@ -1221,6 +1240,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DeliveryEdge.Node(childComplexity), true
 
+	case "GrantExpiry.permission":
+		if e.ComplexityRoot.GrantExpiry.Permission == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantExpiry.Permission(childComplexity), true
+	case "GrantExpiry.until":
+		if e.ComplexityRoot.GrantExpiry.Until == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantExpiry.Until(childComplexity), true
+
 	case "Group.createdAt":
 		if e.ComplexityRoot.Group.CreatedAt == nil {
 			break
@@ -1301,6 +1333,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GroupEdge.Node(childComplexity), true
+
+	case "GroupLink.group":
+		if e.ComplexityRoot.GroupLink.Group == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroupLink.Group(childComplexity), true
+	case "GroupLink.until":
+		if e.ComplexityRoot.GroupLink.Until == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroupLink.Until(childComplexity), true
 
 	case "ImportReport.dryRun":
 		if e.ComplexityRoot.ImportReport.DryRun == nil {
@@ -1668,12 +1713,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Membership.CreatedAt(childComplexity), true
+	case "Membership.disabledUntil":
+		if e.ComplexityRoot.Membership.DisabledUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.DisabledUntil(childComplexity), true
+	case "Membership.grantExpiries":
+		if e.ComplexityRoot.Membership.GrantExpiries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.GrantExpiries(childComplexity), true
 	case "Membership.grants":
 		if e.ComplexityRoot.Membership.Grants == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Membership.Grants(childComplexity), true
+	case "Membership.groupLinks":
+		if e.ComplexityRoot.Membership.GroupLinks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.GroupLinks(childComplexity), true
 	case "Membership.groupScope":
 		if e.ComplexityRoot.Membership.GroupScope == nil {
 			break
@@ -2330,7 +2393,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DisableMember(childComplexity, args["id"].(pulid.ID)), true
+		return e.ComplexityRoot.Mutation.DisableMember(childComplexity, args["id"].(pulid.ID), args["until"].(*time.Time)), true
 	case "Mutation.disableWebhookEndpoint":
 		if e.ComplexityRoot.Mutation.DisableWebhookEndpoint == nil {
 			break
@@ -2413,7 +2476,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.LinkMemberGroups(childComplexity, args["id"].(pulid.ID), args["groupIds"].([]pulid.ID)), true
+		return e.ComplexityRoot.Mutation.LinkMemberGroups(childComplexity, args["id"].(pulid.ID), args["groupIds"].([]pulid.ID), args["until"].(*time.Time)), true
 	case "Mutation.logIn":
 		if e.ComplexityRoot.Mutation.LogIn == nil {
 			break
@@ -3646,6 +3709,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateRoleInput", ec.unmarshalInputCreateRoleInput),
 			graphql.NewInputUnmarshaler("CreateWebhookEndpointInput", ec.unmarshalInputCreateWebhookEndpointInput),
 			graphql.NewInputUnmarshaler("DeliveryWhereInput", ec.unmarshalInputDeliveryWhereInput),
+			graphql.NewInputUnmarshaler("GrantExpiryInput", ec.unmarshalInputGrantExpiryInput),
 			graphql.NewInputUnmarshaler("GroupOrder", ec.unmarshalInputGroupOrder),
 			graphql.NewInputUnmarshaler("GroupWhereInput", ec.unmarshalInputGroupWhereInput),
 			graphql.NewInputUnmarshaler("InvitationOrder", ec.unmarshalInputInvitationOrder),
@@ -4075,10 +4139,48 @@ enum KindScope {
 }
 
 extend type Membership {
+  """
+  ACTIVE or DISABLED. A member disabled for a period (disabledUntil) is ACTIVE
+  again from the second it ends.
+  """
+  status: MembershipStatus! @goField(forceResolver: true)
+  "When the member's disabled period ends; null when they are not disabled, or disabled until enabled."
+  disabledUntil: Time @goField(forceResolver: true)
+  "Permissions given beyond the role; a grant leaves the list the second it ends (grantExpiries)."
+  grants: [String!]! @goField(forceResolver: true)
+  "The grants that end on their own, with when, by permission."
+  grantExpiries: [GrantExpiry!]!
+  """
+  The member's links to the groups the viewer can see, with when each ends; a
+  link leaves the list, and stops counting, the second it ends.
+  """
+  groupLinks: [GroupLink!]!
   "Effective permissions: role ∪ grants − revokes; the owner has every permission."
   permissions: [String!]!
   "Whether the user's login is locked after failed attempts."
   locked: Boolean @hasPermission(permission: "members.manage")
+}
+
+"A grant that ends on its own."
+type GrantExpiry {
+  permission: String!
+  "When the grant ends: from that second it gives nothing."
+  until: Time!
+}
+
+"A member's link to a group."
+type GroupLink {
+  group: Group!
+  "When the link ends: from that second it widens nothing. Null: until unlinked."
+  until: Time
+}
+
+"When one grant ends (updateMember's grantExpiries)."
+input GrantExpiryInput {
+  "One of the member's grants after the change."
+  permission: String!
+  "In the future, at most 5 years ahead."
+  until: Time!
 }
 
 enum PermissionSource {
@@ -4140,7 +4242,14 @@ input UpdateRoleInput {
 
 input UpdateMemberInput {
   roleId: ID
+  "Replaces the grants; grants that stay keep their end times."
   grants: [String!]
+  """
+  Replaces when grants end: each names a grant the member holds after the
+  change; a grant not named lasts until revoked. Changing when a grant ends
+  needs the permission, as granting it does.
+  """
+  grantExpiries: [GrantExpiryInput!]
   revokes: [String!]
   groupScope: GroupScope
   username: String
@@ -4184,7 +4293,12 @@ extend type Mutation {
   createGroup(input: CreateGroupInput!): Group @hasPermission(permission: "groups.manage")
   updateGroup(id: ID!, input: UpdateGroupInput!): Group @hasPermission(permission: "groups.manage")
   deleteGroup(id: ID!): ID @hasPermission(permission: "groups.manage")
-  linkMemberGroups(id: ID!, groupIds: [ID!]!): Membership @hasPermission(permission: "groups.manage")
+  """
+  Links a member to groups, until a time (in the future, at most 5 years
+  ahead) or, without until, until unlinked. Linking a linked group again sets
+  when its link ends.
+  """
+  linkMemberGroups(id: ID!, groupIds: [ID!]!, until: Time): Membership @hasPermission(permission: "groups.manage")
   unlinkMemberGroups(id: ID!, groupIds: [ID!]!): Membership @hasPermission(permission: "groups.manage")
 
   """
@@ -4332,7 +4446,12 @@ extend type Mutation {
 
   "Gives several members one role: all of them or none."
   setMembersRole(ids: [ID!]!, roleId: ID!): [Membership!] @hasPermission(permission: "members.manage")
-  disableMember(id: ID!): Membership @hasPermission(permission: "members.manage")
+  """
+  Disables a member until enabled or, with until (in the future, at most 5
+  years ahead), for a period: from until on they are active again. A member
+  disabled for a period keeps their seat.
+  """
+  disableMember(id: ID!, until: Time): Membership @hasPermission(permission: "members.manage")
   enableMember(id: ID!): Membership @hasPermission(permission: "members.manage")
   "Ends the member's access; their messages and audit trail stay, attributed to them."
   removeMember(id: ID!): Membership @hasPermission(permission: "members.manage")
@@ -4573,6 +4692,16 @@ func (ec *executionContext) childFields_DeliveryEdge(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type DeliveryEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_GrantExpiry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "permission":
+		return ec.fieldContext_GrantExpiry_permission(ctx, field)
+	case "until":
+		return ec.fieldContext_GrantExpiry_until(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GrantExpiry", field.Name)
+}
+
 func (ec *executionContext) childFields_Group(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4615,6 +4744,16 @@ func (ec *executionContext) childFields_GroupEdge(ctx context.Context, field gra
 		return ec.fieldContext_GroupEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type GroupEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_GroupLink(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "group":
+		return ec.fieldContext_GroupLink_group(ctx, field)
+	case "until":
+		return ec.fieldContext_GroupLink_until(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GroupLink", field.Name)
 }
 
 func (ec *executionContext) childFields_ImportReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4813,14 +4952,10 @@ func (ec *executionContext) childFields_Membership(ctx context.Context, field gr
 		return ec.fieldContext_Membership_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Membership_updatedAt(ctx, field)
-	case "status":
-		return ec.fieldContext_Membership_status(ctx, field)
 	case "username":
 		return ec.fieldContext_Membership_username(ctx, field)
 	case "title":
 		return ec.fieldContext_Membership_title(ctx, field)
-	case "grants":
-		return ec.fieldContext_Membership_grants(ctx, field)
 	case "revokes":
 		return ec.fieldContext_Membership_revokes(ctx, field)
 	case "groupScope":
@@ -4837,6 +4972,16 @@ func (ec *executionContext) childFields_Membership(ctx context.Context, field gr
 		return ec.fieldContext_Membership_role(ctx, field)
 	case "groups":
 		return ec.fieldContext_Membership_groups(ctx, field)
+	case "status":
+		return ec.fieldContext_Membership_status(ctx, field)
+	case "disabledUntil":
+		return ec.fieldContext_Membership_disabledUntil(ctx, field)
+	case "grants":
+		return ec.fieldContext_Membership_grants(ctx, field)
+	case "grantExpiries":
+		return ec.fieldContext_Membership_grantExpiries(ctx, field)
+	case "groupLinks":
+		return ec.fieldContext_Membership_groupLinks(ctx, field)
 	case "permissions":
 		return ec.fieldContext_Membership_permissions(ctx, field)
 	case "locked":
@@ -5824,6 +5969,14 @@ func (ec *executionContext) field_Mutation_disableMember_args(ctx context.Contex
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "until",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["until"] = arg1
 	return args, nil
 }
 
@@ -5938,6 +6091,14 @@ func (ec *executionContext) field_Mutation_linkMemberGroups_args(ctx context.Con
 		return nil, err
 	}
 	args["groupIds"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "until",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["until"] = arg2
 	return args, nil
 }
 
@@ -8972,6 +9133,52 @@ func (ec *executionContext) fieldContext_DeliveryEdge_cursor(_ context.Context, 
 	return graphql.NewScalarFieldContext("DeliveryEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _GrantExpiry_permission(ctx context.Context, field graphql.CollectedField, obj *staff.GrantExpiry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GrantExpiry_permission(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Permission, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GrantExpiry_permission(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GrantExpiry", field, false, false, "String")
+}
+
+func (ec *executionContext) _GrantExpiry_until(ctx context.Context, field graphql.CollectedField, obj *staff.GrantExpiry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GrantExpiry_until(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Until, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GrantExpiry_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GrantExpiry", field, false, false, "Time")
+}
+
 func (ec *executionContext) _Group_id(ctx context.Context, field graphql.CollectedField, obj *ent.Group) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9314,6 +9521,61 @@ func (ec *executionContext) _GroupEdge_cursor(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_GroupEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GroupEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _GroupLink_group(ctx context.Context, field graphql.CollectedField, obj *staff.GroupLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroupLink_group(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Group, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Group) graphql.Marshaler {
+			return ec.marshalNGroup2ᚖstaffroomᚋentᚐGroup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GroupLink_group(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GroupLink",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Group(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GroupLink_until(ctx context.Context, field graphql.CollectedField, obj *staff.GroupLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroupLink_until(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Until, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GroupLink_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GroupLink", field, false, false, "Time")
 }
 
 func (ec *executionContext) _ImportReport_dryRun(ctx context.Context, field graphql.CollectedField, obj *ImportReport) (ret graphql.Marshaler) {
@@ -10863,29 +11125,6 @@ func (ec *executionContext) fieldContext_Membership_updatedAt(_ context.Context,
 	return graphql.NewScalarFieldContext("Membership", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Membership_status(ctx context.Context, field graphql.CollectedField, obj *ent.Membership) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Membership_status(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v membership.Status) graphql.Marshaler {
-			return ec.marshalNMembershipStatus2staffroomᚋentᚋmembershipᚐStatus(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Membership_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Membership", field, false, false, "MembershipStatus")
-}
-
 func (ec *executionContext) _Membership_username(ctx context.Context, field graphql.CollectedField, obj *ent.Membership) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10929,29 +11168,6 @@ func (ec *executionContext) _Membership_title(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Membership_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Membership", field, false, false, "String")
-}
-
-func (ec *executionContext) _Membership_grants(ctx context.Context, field graphql.CollectedField, obj *ent.Membership) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Membership_grants(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Grants, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Membership_grants(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Membership", field, false, false, "String")
 }
 
@@ -11170,6 +11386,139 @@ func (ec *executionContext) fieldContext_Membership_groups(_ context.Context, fi
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Group(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Membership_status(ctx context.Context, field graphql.CollectedField, obj *ent.Membership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Membership().Status(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v membership.Status) graphql.Marshaler {
+			return ec.marshalNMembershipStatus2staffroomᚋentᚋmembershipᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Membership", field, true, true, "MembershipStatus")
+}
+
+func (ec *executionContext) _Membership_disabledUntil(ctx context.Context, field graphql.CollectedField, obj *ent.Membership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_disabledUntil(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Membership().DisabledUntil(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_disabledUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Membership", field, true, true, "Time")
+}
+
+func (ec *executionContext) _Membership_grants(ctx context.Context, field graphql.CollectedField, obj *ent.Membership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_grants(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Membership().Grants(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_grants(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Membership", field, true, true, "String")
+}
+
+func (ec *executionContext) _Membership_grantExpiries(ctx context.Context, field graphql.CollectedField, obj *ent.Membership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_grantExpiries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Membership().GrantExpiries(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*staff.GrantExpiry) graphql.Marshaler {
+			return ec.marshalNGrantExpiry2ᚕᚖstaffroomᚋinternalᚋstaffᚐGrantExpiryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_grantExpiries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Membership",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GrantExpiry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Membership_groupLinks(ctx context.Context, field graphql.CollectedField, obj *ent.Membership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_groupLinks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Membership().GroupLinks(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*staff.GroupLink) graphql.Marshaler {
+			return ec.marshalNGroupLink2ᚕᚖstaffroomᚋinternalᚋstaffᚐGroupLinkᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_groupLinks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Membership",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GroupLink(ctx, field)
 		},
 	}
 	return fc, nil
@@ -14043,7 +14392,7 @@ func (ec *executionContext) _Mutation_linkMemberGroups(ctx context.Context, fiel
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().LinkMemberGroups(ctx, fc.Args["id"].(pulid.ID), fc.Args["groupIds"].([]pulid.ID))
+			return ec.Resolvers.Mutation().LinkMemberGroups(ctx, fc.Args["id"].(pulid.ID), fc.Args["groupIds"].([]pulid.ID), fc.Args["until"].(*time.Time))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -15092,7 +15441,7 @@ func (ec *executionContext) _Mutation_disableMember(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DisableMember(ctx, fc.Args["id"].(pulid.ID))
+			return ec.Resolvers.Mutation().DisableMember(ctx, fc.Args["id"].(pulid.ID), fc.Args["until"].(*time.Time))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -23396,6 +23745,55 @@ func UnmarshalDeliveryWhereInput(ctx context.Context, raw any) (ent.DeliveryWher
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputGrantExpiryInput(ctx context.Context, obj any) (staff.GrantExpiry, error) {
+	var it staff.GrantExpiry
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"permission", "until"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "permission":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("permission"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Permission = data
+		case "until":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("until"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Until = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalGrantExpiryInput unmarshals raw into the GrantExpiryInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalGrantExpiryInput(ctx context.Context, raw any) (staff.GrantExpiry, error) {
+	var out staff.GrantExpiry
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "GrantExpiryInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputGroupOrder(ctx context.Context, obj any) (ent.GroupOrder, error) {
 	var it ent.GroupOrder
 	if obj == nil {
@@ -27775,7 +28173,7 @@ func (ec *executionContext) unmarshalInputUpdateMemberInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"roleId", "grants", "revokes", "groupScope", "username", "title", "firstName", "lastName", "phone"}
+	fieldsInOrder := [...]string{"roleId", "grants", "grantExpiries", "revokes", "groupScope", "username", "title", "firstName", "lastName", "phone"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -27796,6 +28194,13 @@ func (ec *executionContext) unmarshalInputUpdateMemberInput(ctx context.Context,
 				return it, err
 			}
 			it.Grants = data
+		case "grantExpiries":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("grantExpiries"))
+			data, err := ec.unmarshalOGrantExpiryInput2ᚕᚖstaffroomᚋinternalᚋstaffᚐGrantExpiryᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GrantExpiries = data
 		case "revokes":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revokes"))
 			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
@@ -29540,6 +29945,44 @@ func (ec *executionContext) _DeliveryEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var grantExpiryImplementors = []string{"GrantExpiry"}
+
+func (ec *executionContext) _GrantExpiry(ctx context.Context, sel ast.SelectionSet, obj *staff.GrantExpiry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, grantExpiryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GrantExpiry")
+		case "permission":
+			out.Values[i] = ec._GrantExpiry_permission(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "until":
+			out.Values[i] = ec._GrantExpiry_until(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var groupImplementors = []string{"Group", "Node"}
 
 func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, obj *ent.Group) graphql.Marshaler {
@@ -29672,6 +30115,44 @@ func (ec *executionContext) _GroupEdge(ctx context.Context, sel ast.SelectionSet
 		case "cursor":
 			out.Values[i] = ec._GroupEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var groupLinkImplementors = []string{"GroupLink"}
+
+func (ec *executionContext) _GroupLink(ctx context.Context, sel ast.SelectionSet, obj *staff.GroupLink) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, groupLinkImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GroupLink")
+		case "group":
+			out.Values[i] = ec._GroupLink_group(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "until":
+			out.Values[i] = ec._GroupLink_until(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -30347,11 +30828,6 @@ func (ec *executionContext) _Membership(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
-		case "status":
-			out.Values[i] = ec._Membership_status(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
 		case "username":
 			out.Values[i] = ec._Membership_username(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -30359,11 +30835,6 @@ func (ec *executionContext) _Membership(ctx context.Context, sel ast.SelectionSe
 			}
 		case "title":
 			out.Values[i] = ec._Membership_title(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "grants":
-			out.Values[i] = ec._Membership_grants(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -30410,6 +30881,36 @@ func (ec *executionContext) _Membership(ctx context.Context, sel ast.SelectionSe
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Membership_groups(ctx, field, obj)
+				})
+		case "status":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Membership_status(ctx, field, obj)
+				})
+		case "disabledUntil":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Membership_disabledUntil(ctx, field, obj)
+				})
+		case "grants":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Membership_grants(ctx, field, obj)
+				})
+		case "grantExpiries":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Membership_grantExpiries(ctx, field, obj)
+				})
+		case "groupLinks":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Membership_groupLinks(ctx, field, obj)
 				})
 		case "permissions":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -33238,6 +33739,35 @@ func (ec *executionContext) unmarshalNDeliveryWhereInput2ᚖstaffroomᚋentᚐDe
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNGrantExpiry2ᚕᚖstaffroomᚋinternalᚋstaffᚐGrantExpiryᚄ(ctx context.Context, sel ast.SelectionSet, v []*staff.GrantExpiry) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNGrantExpiry2ᚖstaffroomᚋinternalᚋstaffᚐGrantExpiry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNGrantExpiry2ᚖstaffroomᚋinternalᚋstaffᚐGrantExpiry(ctx context.Context, sel ast.SelectionSet, v *staff.GrantExpiry) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "GrantExpiry!")
+		return graphql.Null
+	}
+	return ec._GrantExpiry(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNGrantExpiryInput2ᚖstaffroomᚋinternalᚋstaffᚐGrantExpiry(ctx context.Context, v any) (*staff.GrantExpiry, error) {
+	res, err := ec.unmarshalInputGrantExpiryInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNGroup2ᚕᚖstaffroomᚋentᚐGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Group) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -33278,6 +33808,30 @@ func (ec *executionContext) unmarshalNGroupKind2staffroomᚋentᚋgroupᚐKind(c
 
 func (ec *executionContext) marshalNGroupKind2staffroomᚋentᚋgroupᚐKind(ctx context.Context, sel ast.SelectionSet, v group.Kind) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNGroupLink2ᚕᚖstaffroomᚋinternalᚋstaffᚐGroupLinkᚄ(ctx context.Context, sel ast.SelectionSet, v []*staff.GroupLink) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNGroupLink2ᚖstaffroomᚋinternalᚋstaffᚐGroupLink(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNGroupLink2ᚖstaffroomᚋinternalᚋstaffᚐGroupLink(ctx context.Context, sel ast.SelectionSet, v *staff.GroupLink) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "GroupLink!")
+		return graphql.Null
+	}
+	return ec._GroupLink(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNGroupOrderField2ᚖstaffroomᚋentᚐGroupOrderField(ctx context.Context, v any) (*ent.GroupOrderField, error) {
@@ -34600,6 +35154,23 @@ func (ec *executionContext) unmarshalODeliveryWhereInput2ᚖstaffroomᚋentᚐDe
 	}
 	res, err := ec.unmarshalInputDeliveryWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOGrantExpiryInput2ᚕᚖstaffroomᚋinternalᚋstaffᚐGrantExpiryᚄ(ctx context.Context, v any) ([]*staff.GrantExpiry, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*staff.GrantExpiry, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNGrantExpiryInput2ᚖstaffroomᚋinternalᚋstaffᚐGrantExpiry(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) marshalOGroup2ᚕᚖstaffroomᚋentᚐGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Group) graphql.Marshaler {

@@ -57,6 +57,7 @@ var writableInputFields = map[string]bool{
 	"UpdateBillingInput.plan": true, "UpdateBillingInput.seats": true,
 	"UpdateGroupInput.description": true, "UpdateGroupInput.kind": true, "UpdateGroupInput.name": true,
 	"UpdateMemberInput.grants": true, "UpdateMemberInput.groupScope": true, "UpdateMemberInput.revokes": true,
+	"UpdateMemberInput.grantExpiries": true, "GrantExpiryInput.permission": true, "GrantExpiryInput.until": true,
 	"UpdateMemberInput.roleId": true, "UpdateMemberInput.title": true, "UpdateMemberInput.username": true,
 	"UpdateMemberInput.firstName": true, "UpdateMemberInput.lastName": true, "UpdateMemberInput.phone": true,
 	"UpdateOrganizationInput.instructorMessage": true, "UpdateOrganizationInput.name": true,

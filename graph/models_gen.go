@@ -12,6 +12,7 @@ import (
 	"staffroom/ent/message"
 	"staffroom/ent/schema/pulid"
 	"staffroom/internal/access"
+	"staffroom/internal/staff"
 	"strconv"
 	"time"
 )
@@ -272,12 +273,17 @@ type UpdateBillingInput struct {
 }
 
 type UpdateMemberInput struct {
-	RoleID     *pulid.ID              `json:"roleId,omitempty"`
-	Grants     []string               `json:"grants,omitempty"`
-	Revokes    []string               `json:"revokes,omitempty"`
-	GroupScope *membership.GroupScope `json:"groupScope,omitempty"`
-	Username   *string                `json:"username,omitempty"`
-	Title      *string                `json:"title,omitempty"`
+	RoleID *pulid.ID `json:"roleId,omitempty"`
+	// Replaces the grants; grants that stay keep their end times.
+	Grants []string `json:"grants,omitempty"`
+	// Replaces when grants end: each names a grant the member holds after the
+	// change; a grant not named lasts until revoked. Changing when a grant ends
+	// needs the permission, as granting it does.
+	GrantExpiries []*staff.GrantExpiry   `json:"grantExpiries,omitempty"`
+	Revokes       []string               `json:"revokes,omitempty"`
+	GroupScope    *membership.GroupScope `json:"groupScope,omitempty"`
+	Username      *string                `json:"username,omitempty"`
+	Title         *string                `json:"title,omitempty"`
 	// Contact details belong to the login: only for accounts the actor manages in every organization of the login.
 	FirstName *string `json:"firstName,omitempty"`
 	LastName  *string `json:"lastName,omitempty"`

@@ -42,13 +42,39 @@ func (r *billingResolver) SeatsUsed(ctx context.Context, obj *Billing) (int, err
 	return staff.SeatsUsed(ctx, r.db(ctx), access.FromContext(ctx).OrgID, time.Now())
 }
 
+// Status is the resolver for the status field.
+func (r *membershipResolver) Status(ctx context.Context, obj *ent.Membership) (membership.Status, error) {
+	return access.StatusAt(obj.Status, obj.DisabledUntil, time.Now()), nil
+}
+
+// DisabledUntil is the resolver for the disabledUntil field.
+func (r *membershipResolver) DisabledUntil(ctx context.Context, obj *ent.Membership) (*time.Time, error) {
+	return access.DisabledUntil(obj.Status, obj.DisabledUntil, time.Now()), nil
+}
+
+// Grants is the resolver for the grants field.
+func (r *membershipResolver) Grants(ctx context.Context, obj *ent.Membership) ([]string, error) {
+	return access.LiveGrants(obj.Grants, obj.GrantExpiries, time.Now()), nil
+}
+
+// GrantExpiries is the resolver for the grantExpiries field.
+func (r *membershipResolver) GrantExpiries(ctx context.Context, obj *ent.Membership) ([]*staff.GrantExpiry, error) {
+	return staff.GrantExpiries(obj, time.Now()), nil
+}
+
+// GroupLinks is the resolver for the groupLinks field.
+func (r *membershipResolver) GroupLinks(ctx context.Context, obj *ent.Membership) ([]*staff.GroupLink, error) {
+	return staff.GroupLinks(ctx, r.db(ctx), obj, time.Now())
+}
+
 // Permissions is the resolver for the permissions field.
 func (r *membershipResolver) Permissions(ctx context.Context, obj *ent.Membership) ([]string, error) {
 	r0, err := obj.Role(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return integrations.WithOwnerModules(ctx, r.db(ctx), r0.Key, access.Effective(r0.Key, r0.Permissions, obj.Grants, obj.Revokes))
+	grants := access.LiveGrants(obj.Grants, obj.GrantExpiries, time.Now())
+	return integrations.WithOwnerModules(ctx, r.db(ctx), r0.Key, access.Effective(r0.Key, r0.Permissions, grants, obj.Revokes))
 }
 
 // Locked is the resolver for the locked field.
@@ -244,19 +270,19 @@ func (r *mutationResolver) DeleteGroup(ctx context.Context, id pulid.ID) (*pulid
 }
 
 // LinkMemberGroups is the resolver for the linkMemberGroups field.
-func (r *mutationResolver) LinkMemberGroups(ctx context.Context, id pulid.ID, groupIds []pulid.ID) (*ent.Membership, error) {
-	return staff.Link(ctx, r.db(ctx), id, groupIds, true)
+func (r *mutationResolver) LinkMemberGroups(ctx context.Context, id pulid.ID, groupIds []pulid.ID, until *time.Time) (*ent.Membership, error) {
+	return staff.Link(ctx, r.db(ctx), id, groupIds, until)
 }
 
 // UnlinkMemberGroups is the resolver for the unlinkMemberGroups field.
 func (r *mutationResolver) UnlinkMemberGroups(ctx context.Context, id pulid.ID, groupIds []pulid.ID) (*ent.Membership, error) {
-	return staff.Link(ctx, r.db(ctx), id, groupIds, false)
+	return staff.Unlink(ctx, r.db(ctx), id, groupIds)
 }
 
 // UpdateMember is the resolver for the updateMember field.
 func (r *mutationResolver) UpdateMember(ctx context.Context, id pulid.ID, input UpdateMemberInput) (*ent.Membership, error) {
 	return staff.Update(ctx, r.db(ctx), id, staff.UpdateInput{
-		RoleID: input.RoleID, Grants: input.Grants, Revokes: input.Revokes,
+		RoleID: input.RoleID, Grants: input.Grants, GrantExpiries: input.GrantExpiries, Revokes: input.Revokes,
 		GroupScope: input.GroupScope, Username: input.Username, Title: input.Title,
 		Contact: staff.Contact{FirstName: input.FirstName, LastName: input.LastName, Phone: input.Phone},
 	})
@@ -390,13 +416,13 @@ func (r *mutationResolver) SetMembersRole(ctx context.Context, ids []pulid.ID, r
 }
 
 // DisableMember is the resolver for the disableMember field.
-func (r *mutationResolver) DisableMember(ctx context.Context, id pulid.ID) (*ent.Membership, error) {
-	return staff.SetStatus(ctx, r.db(ctx), id, membership.StatusDISABLED)
+func (r *mutationResolver) DisableMember(ctx context.Context, id pulid.ID, until *time.Time) (*ent.Membership, error) {
+	return staff.SetStatus(ctx, r.db(ctx), id, membership.StatusDISABLED, until)
 }
 
 // EnableMember is the resolver for the enableMember field.
 func (r *mutationResolver) EnableMember(ctx context.Context, id pulid.ID) (*ent.Membership, error) {
-	return staff.SetStatus(ctx, r.db(ctx), id, membership.StatusACTIVE)
+	return staff.SetStatus(ctx, r.db(ctx), id, membership.StatusACTIVE, nil)
 }
 
 // RemoveMember is the resolver for the removeMember field.
@@ -493,6 +519,7 @@ func (r *organizationResolver) Members(ctx context.Context, obj *ent.Organizatio
 		q = q.Where(membership.RemovedAtIsNil())
 	}
 	first, last = pageSize(first, last)
+	staff.StatusAt(where, time.Now())
 	return q.Paginate(ctx, after, first, before, last,
 		ent.WithMembershipOrder(orderBy), ent.WithMembershipFilter(where.Filter))
 }
@@ -633,7 +660,7 @@ func (r *queryResolver) ExplainPermission(ctx context.Context, memberID pulid.ID
 		return nil, err
 	}
 	rl := m.Edges.Role
-	e := access.Explain(permission, rl.Key, rl.Name, rl.Permissions, m.Grants, m.Revokes)
+	e := access.Explain(permission, rl.Key, rl.Name, rl.Permissions, access.LiveGrants(m.Grants, m.GrantExpiries, time.Now()), m.Revokes)
 	return &PermissionExplanation{Member: m, Permission: permission, Granted: e.Granted,
 		Source: PermissionSource(e.Source), Explanation: e.Text}, nil
 }

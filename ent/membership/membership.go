@@ -31,6 +31,8 @@ const (
 	FieldRoleID = "role_id"
 	// FieldStatus holds the string denoting the status field in the database.
 	FieldStatus = "status"
+	// FieldDisabledUntil holds the string denoting the disabled_until field in the database.
+	FieldDisabledUntil = "disabled_until"
 	// FieldUsername holds the string denoting the username field in the database.
 	FieldUsername = "username"
 	// FieldUsernameKey holds the string denoting the username_key field in the database.
@@ -39,6 +41,10 @@ const (
 	FieldTitle = "title"
 	// FieldGrants holds the string denoting the grants field in the database.
 	FieldGrants = "grants"
+	// FieldGrantExpiries holds the string denoting the grant_expiries field in the database.
+	FieldGrantExpiries = "grant_expiries"
+	// FieldNextGrantExpiry holds the string denoting the next_grant_expiry field in the database.
+	FieldNextGrantExpiry = "next_grant_expiry"
 	// FieldRevokes holds the string denoting the revokes field in the database.
 	FieldRevokes = "revokes"
 	// FieldGroupScope holds the string denoting the group_scope field in the database.
@@ -65,6 +71,8 @@ const (
 	EdgeCcMessages = "cc_messages"
 	// EdgeBccMessages holds the string denoting the bcc_messages edge name in mutations.
 	EdgeBccMessages = "bcc_messages"
+	// EdgeGroupLinks holds the string denoting the group_links edge name in mutations.
+	EdgeGroupLinks = "group_links"
 	// Table holds the table name of the membership in the database.
 	Table = "memberships"
 	// OrganizationTable is the table that holds the organization relation/edge.
@@ -108,6 +116,13 @@ const (
 	// BccMessagesInverseTable is the table name for the Message entity.
 	// It exists in this package in order to avoid circular dependency with the "message" package.
 	BccMessagesInverseTable = "messages"
+	// GroupLinksTable is the table that holds the group_links relation/edge.
+	GroupLinksTable = "membership_groups"
+	// GroupLinksInverseTable is the table name for the GroupLink entity.
+	// It exists in this package in order to avoid circular dependency with the "grouplink" package.
+	GroupLinksInverseTable = "membership_groups"
+	// GroupLinksColumn is the table column denoting the group_links relation/edge.
+	GroupLinksColumn = "membership_id"
 )
 
 // Columns holds all SQL columns for membership fields.
@@ -119,10 +134,13 @@ var Columns = []string{
 	FieldUserID,
 	FieldRoleID,
 	FieldStatus,
+	FieldDisabledUntil,
 	FieldUsername,
 	FieldUsernameKey,
 	FieldTitle,
 	FieldGrants,
+	FieldGrantExpiries,
+	FieldNextGrantExpiry,
 	FieldRevokes,
 	FieldGroupScope,
 	FieldJoinedAt,
@@ -280,6 +298,11 @@ func ByStatus(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldStatus, opts...).ToFunc()
 }
 
+// ByDisabledUntil orders the results by the disabled_until field.
+func ByDisabledUntil(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDisabledUntil, opts...).ToFunc()
+}
+
 // ByUsername orders the results by the username field.
 func ByUsername(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUsername, opts...).ToFunc()
@@ -293,6 +316,11 @@ func ByUsernameKey(opts ...sql.OrderTermOption) OrderOption {
 // ByTitle orders the results by the title field.
 func ByTitle(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldTitle, opts...).ToFunc()
+}
+
+// ByNextGrantExpiry orders the results by the next_grant_expiry field.
+func ByNextGrantExpiry(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldNextGrantExpiry, opts...).ToFunc()
 }
 
 // ByGroupScope orders the results by the group_scope field.
@@ -396,6 +424,20 @@ func ByBccMessages(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newBccMessagesStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByGroupLinksCount orders the results by group_links count.
+func ByGroupLinksCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newGroupLinksStep(), opts...)
+	}
+}
+
+// ByGroupLinks orders the results by group_links terms.
+func ByGroupLinks(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newGroupLinksStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newOrganizationStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -443,6 +485,13 @@ func newBccMessagesStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(BccMessagesInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2M, true, BccMessagesTable, BccMessagesPrimaryKey...),
+	)
+}
+func newGroupLinksStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(GroupLinksInverseTable, GroupLinksColumn),
+		sqlgraph.Edge(sqlgraph.O2M, true, GroupLinksTable, GroupLinksColumn),
 	)
 }
 

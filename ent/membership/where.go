@@ -81,6 +81,11 @@ func RoleID(v pulid.ID) predicate.Membership {
 	return predicate.Membership(sql.FieldEQ(FieldRoleID, v))
 }
 
+// DisabledUntil applies equality check predicate on the "disabled_until" field. It's identical to DisabledUntilEQ.
+func DisabledUntil(v time.Time) predicate.Membership {
+	return predicate.Membership(sql.FieldEQ(FieldDisabledUntil, v))
+}
+
 // Username applies equality check predicate on the "username" field. It's identical to UsernameEQ.
 func Username(v string) predicate.Membership {
 	return predicate.Membership(sql.FieldEQ(FieldUsername, v))
@@ -94,6 +99,11 @@ func UsernameKey(v string) predicate.Membership {
 // Title applies equality check predicate on the "title" field. It's identical to TitleEQ.
 func Title(v string) predicate.Membership {
 	return predicate.Membership(sql.FieldEQ(FieldTitle, v))
+}
+
+// NextGrantExpiry applies equality check predicate on the "next_grant_expiry" field. It's identical to NextGrantExpiryEQ.
+func NextGrantExpiry(v time.Time) predicate.Membership {
+	return predicate.Membership(sql.FieldEQ(FieldNextGrantExpiry, v))
 }
 
 // JoinedAt applies equality check predicate on the "joined_at" field. It's identical to JoinedAtEQ.
@@ -426,6 +436,56 @@ func StatusNotIn(vs ...Status) predicate.Membership {
 	return predicate.Membership(sql.FieldNotIn(FieldStatus, vs...))
 }
 
+// DisabledUntilEQ applies the EQ predicate on the "disabled_until" field.
+func DisabledUntilEQ(v time.Time) predicate.Membership {
+	return predicate.Membership(sql.FieldEQ(FieldDisabledUntil, v))
+}
+
+// DisabledUntilNEQ applies the NEQ predicate on the "disabled_until" field.
+func DisabledUntilNEQ(v time.Time) predicate.Membership {
+	return predicate.Membership(sql.FieldNEQ(FieldDisabledUntil, v))
+}
+
+// DisabledUntilIn applies the In predicate on the "disabled_until" field.
+func DisabledUntilIn(vs ...time.Time) predicate.Membership {
+	return predicate.Membership(sql.FieldIn(FieldDisabledUntil, vs...))
+}
+
+// DisabledUntilNotIn applies the NotIn predicate on the "disabled_until" field.
+func DisabledUntilNotIn(vs ...time.Time) predicate.Membership {
+	return predicate.Membership(sql.FieldNotIn(FieldDisabledUntil, vs...))
+}
+
+// DisabledUntilGT applies the GT predicate on the "disabled_until" field.
+func DisabledUntilGT(v time.Time) predicate.Membership {
+	return predicate.Membership(sql.FieldGT(FieldDisabledUntil, v))
+}
+
+// DisabledUntilGTE applies the GTE predicate on the "disabled_until" field.
+func DisabledUntilGTE(v time.Time) predicate.Membership {
+	return predicate.Membership(sql.FieldGTE(FieldDisabledUntil, v))
+}
+
+// DisabledUntilLT applies the LT predicate on the "disabled_until" field.
+func DisabledUntilLT(v time.Time) predicate.Membership {
+	return predicate.Membership(sql.FieldLT(FieldDisabledUntil, v))
+}
+
+// DisabledUntilLTE applies the LTE predicate on the "disabled_until" field.
+func DisabledUntilLTE(v time.Time) predicate.Membership {
+	return predicate.Membership(sql.FieldLTE(FieldDisabledUntil, v))
+}
+
+// DisabledUntilIsNil applies the IsNil predicate on the "disabled_until" field.
+func DisabledUntilIsNil() predicate.Membership {
+	return predicate.Membership(sql.FieldIsNull(FieldDisabledUntil))
+}
+
+// DisabledUntilNotNil applies the NotNil predicate on the "disabled_until" field.
+func DisabledUntilNotNil() predicate.Membership {
+	return predicate.Membership(sql.FieldNotNull(FieldDisabledUntil))
+}
+
 // UsernameEQ applies the EQ predicate on the "username" field.
 func UsernameEQ(v string) predicate.Membership {
 	return predicate.Membership(sql.FieldEQ(FieldUsername, v))
@@ -619,6 +679,66 @@ func TitleEqualFold(v string) predicate.Membership {
 // TitleContainsFold applies the ContainsFold predicate on the "title" field.
 func TitleContainsFold(v string) predicate.Membership {
 	return predicate.Membership(sql.FieldContainsFold(FieldTitle, v))
+}
+
+// GrantExpiriesIsNil applies the IsNil predicate on the "grant_expiries" field.
+func GrantExpiriesIsNil() predicate.Membership {
+	return predicate.Membership(sql.FieldIsNull(FieldGrantExpiries))
+}
+
+// GrantExpiriesNotNil applies the NotNil predicate on the "grant_expiries" field.
+func GrantExpiriesNotNil() predicate.Membership {
+	return predicate.Membership(sql.FieldNotNull(FieldGrantExpiries))
+}
+
+// NextGrantExpiryEQ applies the EQ predicate on the "next_grant_expiry" field.
+func NextGrantExpiryEQ(v time.Time) predicate.Membership {
+	return predicate.Membership(sql.FieldEQ(FieldNextGrantExpiry, v))
+}
+
+// NextGrantExpiryNEQ applies the NEQ predicate on the "next_grant_expiry" field.
+func NextGrantExpiryNEQ(v time.Time) predicate.Membership {
+	return predicate.Membership(sql.FieldNEQ(FieldNextGrantExpiry, v))
+}
+
+// NextGrantExpiryIn applies the In predicate on the "next_grant_expiry" field.
+func NextGrantExpiryIn(vs ...time.Time) predicate.Membership {
+	return predicate.Membership(sql.FieldIn(FieldNextGrantExpiry, vs...))
+}
+
+// NextGrantExpiryNotIn applies the NotIn predicate on the "next_grant_expiry" field.
+func NextGrantExpiryNotIn(vs ...time.Time) predicate.Membership {
+	return predicate.Membership(sql.FieldNotIn(FieldNextGrantExpiry, vs...))
+}
+
+// NextGrantExpiryGT applies the GT predicate on the "next_grant_expiry" field.
+func NextGrantExpiryGT(v time.Time) predicate.Membership {
+	return predicate.Membership(sql.FieldGT(FieldNextGrantExpiry, v))
+}
+
+// NextGrantExpiryGTE applies the GTE predicate on the "next_grant_expiry" field.
+func NextGrantExpiryGTE(v time.Time) predicate.Membership {
+	return predicate.Membership(sql.FieldGTE(FieldNextGrantExpiry, v))
+}
+
+// NextGrantExpiryLT applies the LT predicate on the "next_grant_expiry" field.
+func NextGrantExpiryLT(v time.Time) predicate.Membership {
+	return predicate.Membership(sql.FieldLT(FieldNextGrantExpiry, v))
+}
+
+// NextGrantExpiryLTE applies the LTE predicate on the "next_grant_expiry" field.
+func NextGrantExpiryLTE(v time.Time) predicate.Membership {
+	return predicate.Membership(sql.FieldLTE(FieldNextGrantExpiry, v))
+}
+
+// NextGrantExpiryIsNil applies the IsNil predicate on the "next_grant_expiry" field.
+func NextGrantExpiryIsNil() predicate.Membership {
+	return predicate.Membership(sql.FieldIsNull(FieldNextGrantExpiry))
+}
+
+// NextGrantExpiryNotNil applies the NotNil predicate on the "next_grant_expiry" field.
+func NextGrantExpiryNotNil() predicate.Membership {
+	return predicate.Membership(sql.FieldNotNull(FieldNextGrantExpiry))
 }
 
 // GroupScopeEQ applies the EQ predicate on the "group_scope" field.
@@ -944,6 +1064,29 @@ func HasBccMessages() predicate.Membership {
 func HasBccMessagesWith(preds ...predicate.Message) predicate.Membership {
 	return predicate.Membership(func(s *sql.Selector) {
 		step := newBccMessagesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasGroupLinks applies the HasEdge predicate on the "group_links" edge.
+func HasGroupLinks() predicate.Membership {
+	return predicate.Membership(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, GroupLinksTable, GroupLinksColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasGroupLinksWith applies the HasEdge predicate on the "group_links" edge with a given conditions (other predicates).
+func HasGroupLinksWith(preds ...predicate.GroupLink) predicate.Membership {
+	return predicate.Membership(func(s *sql.Selector) {
+		step := newGroupLinksStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

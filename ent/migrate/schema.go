@@ -3,6 +3,7 @@
 package migrate
 
 import (
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/dialect/sql/schema"
 	"entgo.io/ent/schema/field"
 )
@@ -240,6 +241,39 @@ var (
 			},
 		},
 	}
+	// MembershipGroupsColumns holds the columns for the "membership_groups" table.
+	MembershipGroupsColumns = []*schema.Column{
+		{Name: "until", Type: field.TypeTime, Nullable: true},
+		{Name: "membership_id", Type: field.TypeString},
+		{Name: "group_id", Type: field.TypeString},
+	}
+	// MembershipGroupsTable holds the schema information for the "membership_groups" table.
+	MembershipGroupsTable = &schema.Table{
+		Name:       "membership_groups",
+		Columns:    MembershipGroupsColumns,
+		PrimaryKey: []*schema.Column{MembershipGroupsColumns[1], MembershipGroupsColumns[2]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "membership_groups_memberships_membership",
+				Columns:    []*schema.Column{MembershipGroupsColumns[1]},
+				RefColumns: []*schema.Column{MembershipsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "membership_groups_groups_group",
+				Columns:    []*schema.Column{MembershipGroupsColumns[2]},
+				RefColumns: []*schema.Column{GroupsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "grouplink_until",
+				Unique:  false,
+				Columns: []*schema.Column{MembershipGroupsColumns[0]},
+			},
+		},
+	}
 	// InvitationsColumns holds the columns for the "invitations" table.
 	InvitationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -346,10 +380,13 @@ var (
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"ACTIVE", "DISABLED"}, Default: "ACTIVE"},
+		{Name: "disabled_until", Type: field.TypeTime, Nullable: true},
 		{Name: "username", Type: field.TypeString, Size: 100},
 		{Name: "username_key", Type: field.TypeString, Size: 100},
 		{Name: "title", Type: field.TypeString, Size: 100, Default: ""},
 		{Name: "grants", Type: field.TypeJSON},
+		{Name: "grant_expiries", Type: field.TypeJSON, Nullable: true},
+		{Name: "next_grant_expiry", Type: field.TypeTime, Nullable: true},
 		{Name: "revokes", Type: field.TypeJSON},
 		{Name: "group_scope", Type: field.TypeEnum, Enums: []string{"ALL", "LINKED"}, Default: "ALL"},
 		{Name: "joined_at", Type: field.TypeTime},
@@ -368,19 +405,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "memberships_organizations_organization",
-				Columns:    []*schema.Column{MembershipsColumns[14]},
+				Columns:    []*schema.Column{MembershipsColumns[17]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "memberships_roles_role",
-				Columns:    []*schema.Column{MembershipsColumns[15]},
+				Columns:    []*schema.Column{MembershipsColumns[18]},
 				RefColumns: []*schema.Column{RolesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "memberships_users_memberships",
-				Columns:    []*schema.Column{MembershipsColumns[16]},
+				Columns:    []*schema.Column{MembershipsColumns[19]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -389,22 +426,32 @@ var (
 			{
 				Name:    "membership_organization_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{MembershipsColumns[14], MembershipsColumns[0]},
+				Columns: []*schema.Column{MembershipsColumns[17], MembershipsColumns[0]},
 			},
 			{
 				Name:    "membership_organization_id_user_id",
 				Unique:  true,
-				Columns: []*schema.Column{MembershipsColumns[14], MembershipsColumns[16]},
+				Columns: []*schema.Column{MembershipsColumns[17], MembershipsColumns[19]},
 			},
 			{
 				Name:    "membership_organization_id_username_key",
 				Unique:  true,
-				Columns: []*schema.Column{MembershipsColumns[14], MembershipsColumns[5]},
+				Columns: []*schema.Column{MembershipsColumns[17], MembershipsColumns[6]},
 			},
 			{
 				Name:    "membership_user_id",
 				Unique:  false,
-				Columns: []*schema.Column{MembershipsColumns[16]},
+				Columns: []*schema.Column{MembershipsColumns[19]},
+			},
+			{
+				Name:    "membership_disabled_until",
+				Unique:  false,
+				Columns: []*schema.Column{MembershipsColumns[4]},
+			},
+			{
+				Name:    "membership_next_grant_expiry",
+				Unique:  false,
+				Columns: []*schema.Column{MembershipsColumns[10]},
 			},
 		},
 	}
@@ -904,31 +951,6 @@ var (
 			},
 		},
 	}
-	// MembershipGroupsColumns holds the columns for the "membership_groups" table.
-	MembershipGroupsColumns = []*schema.Column{
-		{Name: "membership_id", Type: field.TypeString},
-		{Name: "group_id", Type: field.TypeString},
-	}
-	// MembershipGroupsTable holds the schema information for the "membership_groups" table.
-	MembershipGroupsTable = &schema.Table{
-		Name:       "membership_groups",
-		Columns:    MembershipGroupsColumns,
-		PrimaryKey: []*schema.Column{MembershipGroupsColumns[0], MembershipGroupsColumns[1]},
-		ForeignKeys: []*schema.ForeignKey{
-			{
-				Symbol:     "membership_groups_membership_id",
-				Columns:    []*schema.Column{MembershipGroupsColumns[0]},
-				RefColumns: []*schema.Column{MembershipsColumns[0]},
-				OnDelete:   schema.Cascade,
-			},
-			{
-				Symbol:     "membership_groups_group_id",
-				Columns:    []*schema.Column{MembershipGroupsColumns[1]},
-				RefColumns: []*schema.Column{GroupsColumns[0]},
-				OnDelete:   schema.Cascade,
-			},
-		},
-	}
 	// MessageGroupsColumns holds the columns for the "message_groups" table.
 	MessageGroupsColumns = []*schema.Column{
 		{Name: "message_id", Type: field.TypeString},
@@ -1037,6 +1059,7 @@ var (
 		EmailChangesTable,
 		EmailVerificationsTable,
 		GroupsTable,
+		MembershipGroupsTable,
 		InvitationsTable,
 		InvoicesTable,
 		MembershipsTable,
@@ -1054,7 +1077,6 @@ var (
 		UsersTable,
 		WebhookDeliveriesTable,
 		WebhookEndpointsTable,
-		MembershipGroupsTable,
 		MessageGroupsTable,
 		MessageRecipientsTable,
 		MessageCcTable,
@@ -1070,6 +1092,11 @@ func init() {
 	DeliveriesTable.ForeignKeys[1].RefTable = MembershipsTable
 	DeliveriesTable.ForeignKeys[2].RefTable = MessagesTable
 	GroupsTable.ForeignKeys[0].RefTable = OrganizationsTable
+	MembershipGroupsTable.ForeignKeys[0].RefTable = MembershipsTable
+	MembershipGroupsTable.ForeignKeys[1].RefTable = GroupsTable
+	MembershipGroupsTable.Annotation = &entsql.Annotation{
+		Table: "membership_groups",
+	}
 	InvitationsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	InvitationsTable.ForeignKeys[1].RefTable = RolesTable
 	InvitationsTable.ForeignKeys[2].RefTable = MembershipsTable
@@ -1088,8 +1115,6 @@ func init() {
 	WebhookDeliveriesTable.ForeignKeys[0].RefTable = OrganizationsTable
 	WebhookDeliveriesTable.ForeignKeys[1].RefTable = WebhookEndpointsTable
 	WebhookEndpointsTable.ForeignKeys[0].RefTable = OrganizationsTable
-	MembershipGroupsTable.ForeignKeys[0].RefTable = MembershipsTable
-	MembershipGroupsTable.ForeignKeys[1].RefTable = GroupsTable
 	MessageGroupsTable.ForeignKeys[0].RefTable = MessagesTable
 	MessageGroupsTable.ForeignKeys[1].RefTable = GroupsTable
 	MessageRecipientsTable.ForeignKeys[0].RefTable = MessagesTable

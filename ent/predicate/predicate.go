@@ -24,6 +24,9 @@ type EmailVerification func(*sql.Selector)
 // Group is the predicate function for group builders.
 type Group func(*sql.Selector)
 
+// GroupLink is the predicate function for grouplink builders.
+type GroupLink func(*sql.Selector)
+
 // Invitation is the predicate function for invitation builders.
 type Invitation func(*sql.Selector)
 

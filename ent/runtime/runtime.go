@@ -10,6 +10,7 @@ import (
 	"staffroom/ent/emailchange"
 	"staffroom/ent/emailverification"
 	"staffroom/ent/group"
+	"staffroom/ent/grouplink"
 	"staffroom/ent/invitation"
 	"staffroom/ent/invoice"
 	"staffroom/ent/membership"
@@ -326,6 +327,15 @@ func init() {
 	groupDescID := groupMixinFields0[0].Descriptor()
 	// group.DefaultID holds the default value on creation for the id field.
 	group.DefaultID = groupDescID.Default.(func() pulid.ID)
+	grouplink.Policy = privacy.NewPolicies(schema.GroupLink{})
+	grouplink.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := grouplink.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	invitationMixin := schema.Invitation{}.Mixin()
 	invitation.Policy = privacy.NewPolicies(invitationMixin[2], schema.Invitation{})
 	invitation.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -517,7 +527,7 @@ func init() {
 	// membership.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	membership.UpdateDefaultUpdatedAt = membershipDescUpdatedAt.UpdateDefault.(func() time.Time)
 	// membershipDescUsername is the schema descriptor for username field.
-	membershipDescUsername := membershipFields[3].Descriptor()
+	membershipDescUsername := membershipFields[4].Descriptor()
 	// membership.UsernameValidator is a validator for the "username" field. It is called by the builders before save.
 	membership.UsernameValidator = func() func(string) error {
 		validators := membershipDescUsername.Validators
@@ -535,7 +545,7 @@ func init() {
 		}
 	}()
 	// membershipDescUsernameKey is the schema descriptor for username_key field.
-	membershipDescUsernameKey := membershipFields[4].Descriptor()
+	membershipDescUsernameKey := membershipFields[5].Descriptor()
 	// membership.UsernameKeyValidator is a validator for the "username_key" field. It is called by the builders before save.
 	membership.UsernameKeyValidator = func() func(string) error {
 		validators := membershipDescUsernameKey.Validators
@@ -553,25 +563,25 @@ func init() {
 		}
 	}()
 	// membershipDescTitle is the schema descriptor for title field.
-	membershipDescTitle := membershipFields[5].Descriptor()
+	membershipDescTitle := membershipFields[6].Descriptor()
 	// membership.DefaultTitle holds the default value on creation for the title field.
 	membership.DefaultTitle = membershipDescTitle.Default.(string)
 	// membership.TitleValidator is a validator for the "title" field. It is called by the builders before save.
 	membership.TitleValidator = membershipDescTitle.Validators[0].(func(string) error)
 	// membershipDescGrants is the schema descriptor for grants field.
-	membershipDescGrants := membershipFields[6].Descriptor()
+	membershipDescGrants := membershipFields[7].Descriptor()
 	// membership.DefaultGrants holds the default value on creation for the grants field.
 	membership.DefaultGrants = membershipDescGrants.Default.([]string)
 	// membershipDescRevokes is the schema descriptor for revokes field.
-	membershipDescRevokes := membershipFields[7].Descriptor()
+	membershipDescRevokes := membershipFields[10].Descriptor()
 	// membership.DefaultRevokes holds the default value on creation for the revokes field.
 	membership.DefaultRevokes = membershipDescRevokes.Default.([]string)
 	// membershipDescJoinedAt is the schema descriptor for joined_at field.
-	membershipDescJoinedAt := membershipFields[9].Descriptor()
+	membershipDescJoinedAt := membershipFields[12].Descriptor()
 	// membership.DefaultJoinedAt holds the default value on creation for the joined_at field.
 	membership.DefaultJoinedAt = membershipDescJoinedAt.Default.(func() time.Time)
 	// membershipDescUnverifiedJoin is the schema descriptor for unverified_join field.
-	membershipDescUnverifiedJoin := membershipFields[12].Descriptor()
+	membershipDescUnverifiedJoin := membershipFields[15].Descriptor()
 	// membership.DefaultUnverifiedJoin holds the default value on creation for the unverified_join field.
 	membership.DefaultUnverifiedJoin = membershipDescUnverifiedJoin.Default.(bool)
 	// membershipDescID is the schema descriptor for id field.

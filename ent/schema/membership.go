@@ -33,15 +33,23 @@ func (Membership) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("user_id").GoType(pulid.ID("")).Immutable().Annotations(hidden),
 		field.String("role_id").GoType(pulid.ID("")).Annotations(hidden),
+		// Exposed as status by schema.graphqls: a disabled period that has
+		// ended reads ACTIVE before the expiry job stores it.
 		field.Enum("status").Values("ACTIVE", "DISABLED").Default("ACTIVE").
-			Annotations(entgql.OrderField("STATUS")),
+			Annotations(entgql.OrderField("STATUS"), entgql.Skip(entgql.SkipType)),
+		// When a disabled period ends; nil while disabled until enabled.
+		field.Time("disabled_until").Optional().Nillable().Annotations(hidden),
 		field.String("username").NotEmpty().MaxLen(100).
 			Annotations(entgql.OrderField("USERNAME")),
 		// username lower-cased: the unique key, so usernames differ in more than case.
 		field.String("username_key").NotEmpty().MaxLen(100).Annotations(hidden),
 		field.String("title").Default("").MaxLen(100),
-		field.Strings("grants").Default([]string{}).
-			Annotations(entgql.Skip(entgql.SkipWhereInput | entgql.SkipMutationCreateInput | entgql.SkipMutationUpdateInput)),
+		// Exposed as grants by schema.graphqls, without the grants that ended.
+		field.Strings("grants").Default([]string{}).Annotations(hidden),
+		// When grants end, by permission; a grant not listed lasts until revoked.
+		field.JSON("grant_expiries", map[string]time.Time{}).Optional().Annotations(hidden),
+		// The earliest of grant_expiries: what the expiry job looks for.
+		field.Time("next_grant_expiry").Optional().Nillable().Annotations(hidden),
 		field.Strings("revokes").Default([]string{}).
 			Annotations(entgql.Skip(entgql.SkipWhereInput | entgql.SkipMutationCreateInput | entgql.SkipMutationUpdateInput)),
 		field.Enum("group_scope").Values("ALL", "LINKED").Default("ALL").
@@ -69,7 +77,7 @@ func (Membership) Edges() []ent.Edge {
 			Annotations(entgql.Skip(entgql.SkipMutationCreateInput | entgql.SkipMutationUpdateInput)),
 		// No where filter on groups: groups are row-scoped, and a has-groups
 		// filter would answer questions about groups the viewer cannot see.
-		edge.To("groups", Group.Type).
+		edge.To("groups", Group.Type).Through("group_links", GroupLink.Type).
 			Annotations(entgql.Skip(entgql.SkipWhereInput | entgql.SkipMutationCreateInput | entgql.SkipMutationUpdateInput)),
 		// The inverse sides of a message's recipient lists, which make them many-to-many.
 		edge.From("received_messages", Message.Type).Ref("recipients").Annotations(entgql.Skip(entgql.SkipAll)),
@@ -84,6 +92,8 @@ func (Membership) Indexes() []ent.Index {
 		index.Fields("organization_id", "user_id").Unique(),
 		index.Fields("organization_id", "username_key").Unique(),
 		index.Fields("user_id"),
+		index.Fields("disabled_until"),
+		index.Fields("next_grant_expiry"),
 	}
 }
 

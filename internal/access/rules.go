@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"time"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect"
@@ -11,6 +12,7 @@ import (
 	entgen "staffroom/ent"
 	"staffroom/ent/delivery"
 	"staffroom/ent/group"
+	"staffroom/ent/grouplink"
 	"staffroom/ent/membership"
 	"staffroom/ent/message"
 	"staffroom/ent/organization"
@@ -247,7 +249,7 @@ func OrganizationPolicy() ent.Policy {
 				s.Where(sql.In(s.C(organization.FieldID),
 					sql.Select(t.C(membership.FieldOrganizationID)).From(t).Where(sql.And(
 						sql.EQ(t.C(membership.FieldUserID), string(v.UserID)),
-						sql.EQ(t.C(membership.FieldStatus), string(membership.StatusACTIVE)),
+						activeAt(t.C, time.Now()),
 						sql.IsNull(t.C(membership.FieldRemovedAt)),
 					))))
 			})
@@ -278,6 +280,7 @@ func MembershipPolicy() ent.Policy {
 			if p := membersScope(FromContext(ctx)); p != nil {
 				q.Where(p)
 			}
+			q.Where(endedLinksHidden)
 			return privacy.Skip
 		})},
 		Mutation: scopedMutationPolicy(membersScope, MembersManage, MembersInvite, GroupsManage),
@@ -324,6 +327,7 @@ func GroupPolicy() ent.Policy {
 			if p := groupsScope(FromContext(ctx)); p != nil {
 				q.Where(p)
 			}
+			q.Where(endedLinksHidden)
 			return privacy.Skip
 		})},
 		Mutation: scopedMutationPolicy(groupsScope, GroupsManage),
@@ -384,9 +388,72 @@ func linkedIn(v *Viewer, column string) *sql.Predicate {
 		}
 		return sql.In(column, ids...)
 	}
-	links := sql.Table(membership.GroupsTable)
-	return sql.In(column, sql.Select(links.C(membership.GroupsPrimaryKey[1])).From(links).
-		Where(sql.EQ(links.C(membership.GroupsPrimaryKey[0]), string(v.MembershipID))))
+	links := sql.Table(grouplink.Table)
+	return sql.In(column, sql.Select(links.C(grouplink.FieldGroupID)).From(links).
+		Where(sql.And(sql.EQ(links.C(grouplink.FieldMembershipID), string(v.MembershipID)), liveLink(links.C, time.Now()))))
+}
+
+// endedLinksHidden leaves out the links that have ended, before the expiry job
+// deletes them, from a query that loads a membership's groups or a group's
+// members together with the rows at the other end: ent joins the links table
+// itself then, under an alias. A traversal from one row (an edge read without
+// field collection) joins a subquery of the table instead, whose columns are
+// out of reach; there an ended link shows until the expiry job deletes it,
+// while the row scopes, which decide access, compare with the clock anyway.
+func endedLinksHidden(s *sql.Selector) {
+	t, ok := s.JoinedTable(grouplink.Table)
+	if !ok || t.C(grouplink.FieldUntil) == sql.Dialect(s.Dialect()).Table(grouplink.Table).C(grouplink.FieldUntil) {
+		return
+	}
+	s.Where(liveLink(t.C, time.Now()))
+}
+
+// GroupLinkPolicy: a link is read by whoever sees both its member and its
+// group. Links are made through the membership (linkMemberGroups); holders of
+// groups.manage change when the links they see end, and unlink them.
+func GroupLinkPolicy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{privacy.GroupLinkQueryRuleFunc(func(ctx context.Context, q *entgen.GroupLinkQuery) error {
+			v := FromContext(ctx)
+			if !v.Active() {
+				return privacy.Denyf("no active organization")
+			}
+			q.Where(linksScope(v))
+			return privacy.Skip
+		})},
+		Mutation: privacy.MutationPolicy{
+			denyPreview(),
+			privacy.OnMutationOperation(privacy.AlwaysDenyRule(), ent.OpCreate),
+			privacy.MutationRuleFunc(func(ctx context.Context, m entgen.Mutation) error {
+				v := FromContext(ctx)
+				if !v.Active() {
+					return privacy.Denyf("no active organization")
+				}
+				return scopeWrites(linksScope).EvalMutation(ctx, m)
+			}),
+			allowActiveMember(GroupsManage),
+			privacy.AlwaysDenyRule(),
+		},
+	}
+}
+
+// linksScope is the SQL form of the links a viewer may read: those whose
+// member and group are both of the active organization and in the viewer's
+// row scopes.
+func linksScope(v *Viewer) func(*sql.Selector) {
+	return func(s *sql.Selector) {
+		m := sql.Table(membership.Table)
+		members := sql.Select(m.C(membership.FieldID)).From(m).Where(sql.EQ(m.C(membership.FieldOrganizationID), string(v.OrgID)))
+		if p := membersScope(v); p != nil {
+			p(members)
+		}
+		g := sql.Table(group.Table)
+		groups := sql.Select(g.C(group.FieldID)).From(g).Where(sql.EQ(g.C(group.FieldOrganizationID), string(v.OrgID)))
+		if p := groupsScope(v); p != nil {
+			p(groups)
+		}
+		s.Where(sql.And(sql.In(s.C(grouplink.FieldMembershipID), members), sql.In(s.C(grouplink.FieldGroupID), groups)))
+	}
 }
 
 // InvitationPolicy: invitations are visible to, and changed by, members.invite.

@@ -14,6 +14,7 @@ import (
 	"staffroom/graph"
 	"staffroom/internal/auth"
 	"staffroom/internal/config"
+	"staffroom/internal/expiry"
 	"staffroom/internal/integrations"
 	"staffroom/internal/invitation"
 	"staffroom/internal/mail"
@@ -35,7 +36,10 @@ type App struct {
 	// Outbox delivers queued emails; Run it in the background.
 	Outbox *outbox.Worker
 	// Webhooks delivers queued webhook events; Run it in the background.
-	Webhooks    *webhook.Worker
+	Webhooks *webhook.Worker
+	// Expiry ends time-boxed access on time; Run it in the background, beside
+	// the outbox.
+	Expiry      *expiry.Worker
 	Invitations *invitation.Service
 	// Metrics serves /metrics when it has an address of its own
 	// (STAFFROOM_METRICS_ADDR); nil otherwise.
@@ -106,6 +110,7 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger, opts Options) (*App,
 			}
 		},
 	}
+	expiries := &expiry.Worker{Client: db.Client, Dialect: db.Dialect, Log: log, Interval: cfg.ExpiryInterval}
 	schema := graph.NewSchema(graph.Deps{
 		Client:      db.Client,
 		Auth:        authService,
@@ -167,7 +172,7 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger, opts Options) (*App,
 		Instrument:     instrument,
 	})
 	h = withSMSReceipts(h, cfg, db.Client, log)
-	return &App{Handler: h, DB: db, Auth: authService, Outbox: worker, Webhooks: webhooks, Invitations: invitations, Metrics: metricsApart}, nil
+	return &App{Handler: h, DB: db, Auth: authService, Outbox: worker, Webhooks: webhooks, Expiry: expiries, Invitations: invitations, Metrics: metricsApart}, nil
 }
 
 // rateLimiter returns a limit of perMinute events per client address: counted

@@ -311,7 +311,7 @@ func underReview() predicate.Membership {
 // grantsAccess matches memberships that may open an organization: active, not
 // removed and not waiting for review.
 func grantsAccess() predicate.Membership {
-	return membership.And(membership.StatusEQ(membership.StatusACTIVE), membership.RemovedAtIsNil(),
+	return membership.And(access.ActiveAt(time.Now()), membership.RemovedAtIsNil(),
 		membership.Not(underReview()))
 }
 

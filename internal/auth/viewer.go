@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	entsql "entgo.io/ent/dialect/sql"
 
@@ -33,8 +34,8 @@ func (s *Service) LoadViewer(ctx context.Context, userID, org, sessionID pulid.I
 	m, r := entsql.Table(membership.Table).As("m"), entsql.Table(role.Table).As("r")
 	q := b.Select(
 		sess.C(session.FieldRevokedAt), u.C(user.FieldEmailVerifiedAt), m.C(membership.FieldUnverifiedJoin), u.C(user.FieldPasswordTemporary),
-		m.C(membership.FieldID), m.C(membership.FieldStatus), m.C(membership.FieldRemovedAt),
-		m.C(membership.FieldGrants), m.C(membership.FieldRevokes), m.C(membership.FieldGroupScope),
+		m.C(membership.FieldID), m.C(membership.FieldStatus), m.C(membership.FieldDisabledUntil), m.C(membership.FieldRemovedAt),
+		m.C(membership.FieldGrants), m.C(membership.FieldGrantExpiries), m.C(membership.FieldRevokes), m.C(membership.FieldGroupScope),
 		r.C(role.FieldID), r.C(role.FieldKey), r.C(role.FieldPermissions), r.C(role.FieldManages), r.C(role.FieldGroupScopes),
 	).From(u).
 		Join(sess).On(sess.C(session.FieldUserID), u.C(user.FieldID)).
@@ -57,13 +58,15 @@ func (s *Service) LoadViewer(ctx context.Context, userID, org, sessionID pulid.I
 		return nil, errSessionEnded
 	}
 	var (
-		revokedAt, removedAt, verifiedAt              sql.NullTime
-		unverifiedJoin, temporary                     sql.NullBool
-		memID, status, grants, revokes, scope         sql.NullString
-		roleID, roleKey, rolePermissions, roleManages sql.NullString
-		roleGroupScopes                               sql.NullString
+		revokedAt, removedAt, verifiedAt, disabledUntil sql.NullTime
+		unverifiedJoin, temporary                       sql.NullBool
+		memID, status, grants, revokes, scope           sql.NullString
+		grantExpiries                                   sql.NullString
+		roleID, roleKey, rolePermissions, roleManages   sql.NullString
+		roleGroupScopes                                 sql.NullString
 	)
-	if err := rows.Scan(&revokedAt, &verifiedAt, &unverifiedJoin, &temporary, &memID, &status, &removedAt, &grants, &revokes, &scope,
+	if err := rows.Scan(&revokedAt, &verifiedAt, &unverifiedJoin, &temporary, &memID, &status, &disabledUntil, &removedAt,
+		&grants, &grantExpiries, &revokes, &scope,
 		&roleID, &roleKey, &rolePermissions, &roleManages, &roleGroupScopes); err != nil {
 		return nil, fmt.Errorf("auth: load viewer: %w", err)
 	}
@@ -73,7 +76,15 @@ func (s *Service) LoadViewer(ctx context.Context, userID, org, sessionID pulid.I
 	// A membership joined without proof of the address waits, once the address
 	// is proved, for its owner's review.
 	underReview := verifiedAt.Valid && unverifiedJoin.Bool
-	if !memID.Valid || status.String != string(membership.StatusACTIVE) || removedAt.Valid || !roleID.Valid || underReview {
+	now := time.Now()
+	// A disabled period counts only until it ends, whether or not the expiry
+	// job has enabled the member yet.
+	var until *time.Time
+	if disabledUntil.Valid {
+		until = &disabledUntil.Time
+	}
+	active := access.StatusAt(membership.Status(status.String), until, now) == membership.StatusACTIVE
+	if !memID.Valid || !active || removedAt.Valid || !roleID.Valid || underReview {
 		v := access.NewViewer(userID, sessionID, nil)
 		v.PasswordChangeRequired = temporary.Bool
 		return v, nil
@@ -85,7 +96,7 @@ func (s *Service) LoadViewer(ctx context.Context, userID, org, sessionID pulid.I
 		RoleKey:         roleKey.String,
 		GroupScope:      scope.String,
 		RolePermissions: jsonStrings(rolePermissions),
-		Grants:          jsonStrings(grants),
+		Grants:          access.LiveGrants(jsonStrings(grants), jsonTimes(grantExpiries), now),
 		Revokes:         jsonStrings(revokes),
 		Manages:         jsonStrings(roleManages),
 		GroupScopes:     jsonMap(roleGroupScopes),
@@ -98,6 +109,14 @@ func jsonStrings(s sql.NullString) []string {
 	var out []string
 	if s.Valid {
 		_ = json.Unmarshal([]byte(s.String), &out) // written by ent as a JSON array
+	}
+	return out
+}
+
+func jsonTimes(s sql.NullString) map[string]time.Time {
+	var out map[string]time.Time
+	if s.Valid {
+		_ = json.Unmarshal([]byte(s.String), &out) // written by ent as a JSON object
 	}
 	return out
 }

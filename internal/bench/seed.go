@@ -431,7 +431,7 @@ func (s *seeder) link(o *org) error {
 		jobs = append(jobs, job{i, picked})
 	}
 	return parallel(len(jobs), func(k int) error {
-		_, err := staff.Link(o.owner, s.c, o.members[jobs[k].i].id, jobs[k].groups, true)
+		_, err := staff.Link(o.owner, s.c, o.members[jobs[k].i].id, jobs[k].groups, nil)
 		if err != nil {
 			return fmt.Errorf("seed: link: %w", err)
 		}
@@ -452,7 +452,7 @@ func (s *seeder) statuses(o *org, n int) error {
 		i := candidates[1+k*7]
 		var err error
 		if k%2 == 0 {
-			_, err = staff.SetStatus(o.owner, s.c, o.members[i].id, membership.StatusDISABLED)
+			_, err = staff.SetStatus(o.owner, s.c, o.members[i].id, membership.StatusDISABLED, nil)
 		} else {
 			_, err = staff.Remove(o.owner, s.c, o.members[i].id)
 		}

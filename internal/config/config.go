@@ -55,8 +55,11 @@ type Config struct {
 	TrustExistingEmails bool
 
 	InvitationTTL time.Duration
-	SMTPURL       string
-	MailFrom      string
+	// ExpiryInterval is how often the expiry job looks for time-boxed access
+	// that has ended (reads ignore it from the second it ends anyway).
+	ExpiryInterval time.Duration
+	SMTPURL        string
+	MailFrom       string
 	// MailSender is how emails leave: MailSenderSMTP or MailSenderLog. Load
 	// settles it, so it is never empty after.
 	MailSender string
@@ -130,6 +133,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	b.integer(&c.SessionRateLimit, "session-rate-limit", "STAFFROOM_SESSION_RATE_LIMIT", "20", "session mutations (log in, sign up, reset…) allowed per IP per minute, and apart from them password checks")
 	b.boolean(&c.TrustExistingEmails, "trust-existing-emails", "STAFFROOM_TRUST_EXISTING_EMAILS", "false", "treat every login that existed before email verification as verified")
 	b.duration(&c.InvitationTTL, "invitation-ttl", "STAFFROOM_INVITATION_TTL", "168h", "how long an invitation link stays valid")
+	b.duration(&c.ExpiryInterval, "expiry-interval", "STAFFROOM_EXPIRY_INTERVAL", "5s", "how often the expiry job ends group links, grants and disabled periods whose until has passed")
 	b.str(&c.SMTPURL, "smtp-url", "STAFFROOM_SMTP_URL", "", "smtp://user:pass@host:port to send email; empty logs emails instead (in production only with STAFFROOM_MAIL_SENDER=log)")
 	b.str(&c.MailFrom, "mail-from", "STAFFROOM_MAIL_FROM", "Staffroom <no-reply@staffroom.local>", "sender of emails")
 	b.str(&c.MailSender, "mail-sender", "STAFFROOM_MAIL_SENDER", "", "smtp or log (default: smtp when STAFFROOM_SMTP_URL is set, else log, which production must choose explicitly)")

@@ -2,9 +2,10 @@ package integrations
 
 import (
 	"context"
+	"time"
 
 	"staffroom/ent"
-	"staffroom/ent/group"
+	"staffroom/ent/grouplink"
 	"staffroom/ent/membership"
 	"staffroom/ent/schema/pulid"
 	"staffroom/internal/access"
@@ -44,14 +45,17 @@ func CheckAccess(ctx context.Context, client *ent.Client, memberID pulid.ID, per
 		}
 	}
 	rl := m.Edges.Role
-	e := access.Explain(permission, rl.Key, rl.Name, rl.Permissions, m.Grants, m.Revokes)
+	// Grants and disabled periods count until they end, whether or not the
+	// expiry job has ended them yet.
+	now := time.Now()
+	e := access.Explain(permission, rl.Key, rl.Name, rl.Permissions, access.LiveGrants(m.Grants, m.GrantExpiries, now), m.Revokes)
 	out.Granted, out.Source, out.Explanation = e.Granted, e.Source, e.Text
 	switch {
-	case m.Status != membership.StatusACTIVE || m.RemovedAt != nil || m.UnverifiedJoin:
+	case access.StatusAt(m.Status, m.DisabledUntil, now) != membership.StatusACTIVE || m.RemovedAt != nil || m.UnverifiedJoin:
 		out.Granted, out.Source = false, SourceInactive
 		out.Explanation = "the membership is disabled, removed or waiting for its owner's review: it grants nothing"
 	case out.Granted && out.Group != nil:
-		in, err := inGroupScope(ctx, client, m, out.Group)
+		in, err := inGroupScope(ctx, client, m, out.Group, now)
 		if err != nil {
 			return nil, err
 		}
@@ -65,17 +69,19 @@ func CheckAccess(ctx context.Context, client *ent.Client, memberID pulid.ID, per
 
 // inGroupScope reports whether the member sees the group: the member's scope
 // for the group's kind, and for LINKED a link to it.
-func inGroupScope(ctx context.Context, client *ent.Client, m *ent.Membership, g *ent.Group) (bool, error) {
+func inGroupScope(ctx context.Context, client *ent.Client, m *ent.Membership, g *ent.Group, now time.Time) (bool, error) {
 	rl := m.Edges.Role
 	mv := access.NewViewer(m.UserID, "", &access.Membership{
 		OrgID: m.OrganizationID, MembershipID: m.ID, RoleID: rl.ID, RoleKey: rl.Key, GroupScope: string(m.GroupScope),
-		RolePermissions: rl.Permissions, Grants: m.Grants, Revokes: m.Revokes, GroupScopes: rl.GroupScopes,
+		RolePermissions: rl.Permissions, Grants: access.LiveGrants(m.Grants, m.GrantExpiries, now), Revokes: m.Revokes,
+		GroupScopes: rl.GroupScopes,
 	})
 	switch mv.GroupScopeOf(string(g.Kind)) {
 	case "ALL":
 		return true, nil
 	case "LINKED":
-		return client.Membership.Query().Where(membership.ID(m.ID), membership.HasGroupsWith(group.ID(g.ID))).Exist(ctx)
+		return client.Membership.Query().Where(membership.ID(m.ID),
+			membership.HasGroupLinksWith(grouplink.GroupID(g.ID), access.LiveLink(now))).Exist(ctx)
 	}
 	return false, nil
 }

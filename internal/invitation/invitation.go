@@ -453,7 +453,7 @@ func (s *Service) joinedBy(ctx context.Context, token string, userID pulid.ID) (
 	}
 	ok, err := s.client.Membership.Query().Where(
 		membership.OrganizationID(inv.OrganizationID), membership.UserID(userID),
-		membership.StatusEQ(membership.StatusACTIVE), membership.RemovedAtIsNil(),
+		access.ActiveAt(s.now()), membership.RemovedAtIsNil(),
 		membership.HasUserWith(user.Email(inv.Email)),
 	).Exist(ctx)
 	return inv.OrganizationID, err == nil && ok
@@ -465,13 +465,15 @@ func (s *Service) checkInviter(ctx context.Context, tx *ent.Client, inv *ent.Inv
 		return errInvalid
 	}
 	m, err := tx.Membership.Query().Where(membership.ID(inv.InvitedByID)).WithRole().Only(ctx)
-	if err != nil || m.Status != membership.StatusACTIVE || m.RemovedAt != nil {
+	now := s.now()
+	if err != nil || access.StatusAt(m.Status, m.DisabledUntil, now) != membership.StatusACTIVE || m.RemovedAt != nil {
 		return errcode.New(errcode.InvitationInvalid, "the person who invited you can no longer add members; ask for a new invitation")
 	}
 	r := m.Edges.Role
 	inviter := access.NewViewer(m.UserID, "", &access.Membership{
 		OrgID: m.OrganizationID, MembershipID: m.ID, RoleID: r.ID, RoleKey: r.Key, GroupScope: string(m.GroupScope),
-		RolePermissions: r.Permissions, Grants: m.Grants, Revokes: m.Revokes, Manages: r.Manages, GroupScopes: r.GroupScopes,
+		RolePermissions: r.Permissions, Grants: access.LiveGrants(m.Grants, m.GrantExpiries, now), Revokes: m.Revokes,
+		Manages: r.Manages, GroupScopes: r.GroupScopes,
 	})
 	if inviter.CheckManage(access.MembersInvite, "", inv.Edges.Role.Key, "") != nil || inviter.CheckGiveIn(ctx, tx, "grants", inv.Grants) != nil {
 		return errcode.New(errcode.InvitationInvalid, "the person who invited you can no longer give this role; ask for a new invitation")
@@ -647,8 +649,8 @@ func (s *Service) join(ctx context.Context, tx *ent.Client, inv *ent.Invitation,
 	}
 	if existing != nil {
 		return tx.Membership.UpdateOne(existing).
-			ClearRemovedAt().SetStatus(membership.StatusACTIVE).SetRoleID(inv.RoleID).
-			SetGrants(inv.Grants).SetRevokes([]string{}).SetGroupScope(scope).
+			ClearRemovedAt().SetStatus(membership.StatusACTIVE).ClearDisabledUntil().SetRoleID(inv.RoleID).
+			SetGrants(inv.Grants).ClearGrantExpiries().ClearNextGrantExpiry().SetRevokes([]string{}).SetGroupScope(scope).
 			ClearGroups().AddGroupIDs(liveGroups...).SetLastUsedAt(s.now()).SetUnverifiedJoin(unverified).Save(ctx)
 	}
 	username, err := staff.UniqueUsername(ctx, tx, inv.OrganizationID, organization.Username(u.FirstName, u.LastName))

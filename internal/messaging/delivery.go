@@ -8,6 +8,7 @@ import (
 
 	"staffroom/ent"
 	"staffroom/ent/delivery"
+	"staffroom/ent/grouplink"
 	"staffroom/ent/membership"
 	"staffroom/ent/message"
 	"staffroom/ent/outboxemail"
@@ -61,11 +62,17 @@ func fanOut(ctx context.Context, tx *ent.Client, m *ent.Message, c content) (Fan
 	// every query is bound to the message's organization.
 	sys := access.SystemContext(ctx, "message fan-out")
 	inOrg := membership.OrganizationID(m.OrganizationID)
+	groups, err := tx.Message.QueryGroups(m).IDs(sys)
+	if err != nil {
+		return FanOut{}, fmt.Errorf("messaging: fan-out: %w", err)
+	}
 	byVia := map[delivery.Via]*ent.MembershipQuery{
 		delivery.ViaDIRECT: tx.Message.QueryRecipients(m),
-		delivery.ViaGROUP:  tx.Message.QueryGroups(m).QueryMembers(),
-		delivery.ViaCC:     tx.Message.QueryCc(m),
-		delivery.ViaBCC:    tx.Message.QueryBcc(m),
+		// A link that has ended reaches nobody, before the expiry job ends it too.
+		delivery.ViaGROUP: tx.Membership.Query().Where(membership.HasGroupLinksWith(
+			grouplink.GroupIDIn(groups...), access.LiveLink(time.Now()))),
+		delivery.ViaCC:  tx.Message.QueryCc(m),
+		delivery.ViaBCC: tx.Message.QueryBcc(m),
 	}
 	org, err := tx.Organization.Get(sys, m.OrganizationID)
 	if err != nil {
@@ -164,7 +171,7 @@ func itemFor(mem *ent.Membership, org *ent.Organization, c content) (outbox.Item
 	switch {
 	case mem.RemovedAt != nil:
 		return outbox.Item{}, SkipRemoved
-	case mem.Status != membership.StatusACTIVE:
+	case access.StatusAt(mem.Status, mem.DisabledUntil, time.Now()) != membership.StatusACTIVE:
 		return outbox.Item{}, SkipDisabled
 	case mem.UnverifiedJoin && mem.Edges.User.EmailVerifiedAt != nil:
 		return outbox.Item{}, SkipUnderReview

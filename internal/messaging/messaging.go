@@ -110,7 +110,7 @@ func deliver(ctx context.Context, tx *ent.Client, m *ent.Message, c content, act
 }
 
 func active() predicate.Membership {
-	return membership.And(membership.StatusEQ(membership.StatusACTIVE), membership.RemovedAtIsNil())
+	return membership.And(access.ActiveAt(time.Now()), membership.RemovedAtIsNil())
 }
 
 // visible checks that every id names a row the count query can see.

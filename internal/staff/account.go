@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"staffroom/ent"
 	"staffroom/ent/membership"
@@ -35,8 +36,9 @@ func CheckAccountManaged(ctx context.Context, tx *ent.Client, v *access.Viewer, 
 	for i, m := range theirs {
 		orgs[i] = m.OrganizationID
 	}
+	now := time.Now()
 	mine, err := tx.Membership.Query().Where(membership.UserID(v.UserID), membership.OrganizationIDIn(orgs...),
-		membership.StatusEQ(membership.StatusACTIVE), membership.RemovedAtIsNil(), membership.UnverifiedJoin(false)).
+		access.ActiveAt(now), membership.RemovedAtIsNil(), membership.UnverifiedJoin(false)).
 		WithRole().All(sys)
 	if err != nil {
 		return fmt.Errorf("staff: managed account: %w", err)
@@ -46,7 +48,7 @@ func CheckAccountManaged(ctx context.Context, tx *ent.Client, v *access.Viewer, 
 		r := a.Edges.Role
 		actors[a.OrganizationID] = access.NewViewer(v.UserID, "", &access.Membership{
 			OrgID: a.OrganizationID, MembershipID: a.ID, RoleID: r.ID, RoleKey: r.Key,
-			RolePermissions: r.Permissions, Grants: a.Grants, Revokes: a.Revokes, Manages: r.Manages,
+			RolePermissions: r.Permissions, Grants: access.LiveGrants(a.Grants, a.GrantExpiries, now), Revokes: a.Revokes, Manages: r.Manages,
 		})
 	}
 	for _, m := range theirs {

@@ -14,6 +14,7 @@ import (
 
 	"staffroom/ent"
 	"staffroom/ent/group"
+	"staffroom/ent/grouplink"
 	"staffroom/ent/invitation"
 	"staffroom/ent/membership"
 	"staffroom/ent/organization"
@@ -48,7 +49,7 @@ func EnsureOwner(ctx context.Context, tx *ent.Client, org, leaving pulid.ID) err
 	n, err := tx.Membership.Query().Where(
 		membership.OrganizationID(org),
 		membership.IDNEQ(leaving),
-		membership.StatusEQ(membership.StatusACTIVE),
+		access.ActiveAt(time.Now()),
 		membership.RemovedAtIsNil(),
 		membership.HasRoleWith(role.Key(access.OwnerRole)),
 	).Count(sys)
@@ -84,13 +85,15 @@ func CheckSeats(ctx context.Context, tx *ent.Client, org pulid.ID, adding int, n
 	return nil
 }
 
-// SeatsUsed counts the seats an organization's people hold: active members and
-// pending invitations that have not expired. It counts whatever the caller may
-// see: seats are billing, read with billing.view.
+// SeatsUsed counts the seats an organization's people hold: active members,
+// members disabled for a period (they come back without asking for a seat),
+// and pending invitations that have not expired. It counts whatever the caller
+// may see: seats are billing, read with billing.view.
 func SeatsUsed(ctx context.Context, tx *ent.Client, org pulid.ID, now time.Time) (int, error) {
 	sys := access.SystemContext(ctx, "seat count")
 	members, err := tx.Membership.Query().Where(membership.OrganizationID(org),
-		membership.StatusEQ(membership.StatusACTIVE), membership.RemovedAtIsNil()).Count(sys)
+		membership.Or(membership.StatusEQ(membership.StatusACTIVE), membership.DisabledUntilNotNil()),
+		membership.RemovedAtIsNil()).Count(sys)
 	if err != nil {
 		return 0, fmt.Errorf("staff: count members: %w", err)
 	}
@@ -104,7 +107,7 @@ func SeatsUsed(ctx context.Context, tx *ent.Client, org pulid.ID, now time.Time)
 
 // leavesOwnership reports whether a change takes an active owner out of the owners.
 func leavesOwnership(m *ent.Membership, newRole string) bool {
-	return m.Edges.Role.Key == access.OwnerRole && m.Status == membership.StatusACTIVE &&
+	return m.Edges.Role.Key == access.OwnerRole && access.StatusAt(m.Status, m.DisabledUntil, time.Now()) == membership.StatusACTIVE &&
 		(newRole == "" || newRole != access.OwnerRole)
 }
 
@@ -148,6 +151,9 @@ type UpdateInput struct {
 	GroupScope *membership.GroupScope
 	Username   *string
 	Title      *string
+	// GrantExpiries, when not nil, replaces when grants end; each names a grant
+	// the member holds after the change. Without it, grants that stay keep theirs.
+	GrantExpiries []*GrantExpiry
 	// Contact changes the member's login: only a managed account's.
 	Contact Contact
 }
@@ -191,8 +197,11 @@ func Update(ctx context.Context, client *ent.Client, id pulid.ID, in UpdateInput
 			if err := v.CheckGiveIn(ctx, tx, "grants", in.Grants); err != nil {
 				return err
 			}
-			upd.SetGrants(dedupe(in.Grants))
-			data["grants"] = audit.Change(m.Grants, dedupe(in.Grants))
+		}
+		if in.Grants != nil || in.GrantExpiries != nil {
+			if err := setGrants(ctx, tx, v, upd, m, in, time.Now(), data); err != nil {
+				return err
+			}
 		}
 		if in.Revokes != nil {
 			if err := v.ValidateIn(ctx, tx, "revokes", in.Revokes); err != nil {
@@ -292,18 +301,44 @@ func SetRole(ctx context.Context, client *ent.Client, ids []pulid.ID, roleID pul
 	return out, err
 }
 
-// SetStatus disables or re-enables a member.
-func SetStatus(ctx context.Context, client *ent.Client, id pulid.ID, status membership.Status) (*ent.Membership, error) {
-	action := map[membership.Status]string{membership.StatusDISABLED: "member.disabled", membership.StatusACTIVE: "member.enabled"}[status]
-	return change(ctx, client, id, audit.Event{Action: action}, status == membership.StatusDISABLED, func(ctx context.Context, tx *ent.Client, m *ent.Membership) (*ent.Membership, error) {
-		// A disabled member holds no seat: enabling one takes a seat again.
-		if status == membership.StatusACTIVE && m.Status != membership.StatusACTIVE {
-			if err := CheckSeats(ctx, tx, m.OrganizationID, 1, time.Now()); err != nil {
+// SetStatus disables or re-enables a member. A member is disabled until
+// enabled, or with until for a period: at until they are active again.
+func SetStatus(ctx context.Context, client *ent.Client, id pulid.ID, status membership.Status, until *time.Time) (*ent.Membership, error) {
+	now := time.Now()
+	e := audit.Event{Action: "member.enabled"}
+	if status == membership.StatusDISABLED {
+		e.Action = "member.disabled"
+		if until != nil {
+			t, err := checkUntil("until", *until, now)
+			if err != nil {
+				return nil, err
+			}
+			until, e.Data = &t, map[string]any{"until": t}
+		}
+	} else {
+		until = nil
+	}
+	return change(ctx, client, id, e, status == membership.StatusDISABLED, func(ctx context.Context, tx *ent.Client, m *ent.Membership) (*ent.Membership, error) {
+		// A member disabled until enabled holds no seat; one disabled for a
+		// period keeps theirs. Taking a seat again needs a free one.
+		if !holdsSeat(m) && (status == membership.StatusACTIVE || until != nil) {
+			if err := CheckSeats(ctx, tx, m.OrganizationID, 1, now); err != nil {
 				return nil, err
 			}
 		}
-		return tx.Membership.UpdateOne(m).SetStatus(status).Save(ctx)
+		upd := tx.Membership.UpdateOne(m).SetStatus(status)
+		if until != nil {
+			upd.SetDisabledUntil(*until)
+		} else {
+			upd.ClearDisabledUntil()
+		}
+		return upd.Save(ctx)
 	})
+}
+
+// holdsSeat reports whether a member counts in SeatsUsed.
+func holdsSeat(m *ent.Membership) bool {
+	return m.Status == membership.StatusACTIVE || m.DisabledUntil != nil
 }
 
 // Remove ends a member's access and keeps the membership for history: their
@@ -311,7 +346,8 @@ func SetStatus(ctx context.Context, client *ent.Client, id pulid.ID, status memb
 // memberships are untouched.
 func Remove(ctx context.Context, client *ent.Client, id pulid.ID) (*ent.Membership, error) {
 	return change(ctx, client, id, audit.Event{Action: "member.removed"}, true, func(ctx context.Context, tx *ent.Client, m *ent.Membership) (*ent.Membership, error) {
-		return tx.Membership.UpdateOne(m).SetRemovedAt(time.Now()).Save(ctx)
+		// A disabled period ends with the membership: nothing comes back when it would have.
+		return tx.Membership.UpdateOne(m).SetRemovedAt(time.Now()).ClearDisabledUntil().Save(ctx)
 	})
 }
 
@@ -351,13 +387,31 @@ func change(ctx context.Context, client *ent.Client, id pulid.ID, e audit.Event,
 	return out, err
 }
 
-// Link links a member to groups (link true) or unlinks them. Both the member and
-// the groups must be visible to the viewer.
-func Link(ctx context.Context, client *ent.Client, id pulid.ID, groupIDs []pulid.ID, link bool) (*ent.Membership, error) {
+// Link links a member to groups, until a time or (until nil) until unlinked.
+// Linking again sets when the link ends. Both the member and the groups must
+// be visible to the viewer.
+func Link(ctx context.Context, client *ent.Client, id pulid.ID, groupIDs []pulid.ID, until *time.Time) (*ent.Membership, error) {
+	if until != nil {
+		t, err := checkUntil("until", *until, time.Now())
+		if err != nil {
+			return nil, err
+		}
+		until = &t
+	}
+	return link(ctx, client, id, groupIDs, true, until)
+}
+
+// Unlink removes a member's links to groups.
+func Unlink(ctx context.Context, client *ent.Client, id pulid.ID, groupIDs []pulid.ID) (*ent.Membership, error) {
+	return link(ctx, client, id, groupIDs, false, nil)
+}
+
+func link(ctx context.Context, client *ent.Client, id pulid.ID, groupIDs []pulid.ID, link bool, until *time.Time) (*ent.Membership, error) {
 	v := access.FromContext(ctx)
 	var out *ent.Membership
 	err := store.InTx(ctx, client, func(ctx context.Context, tx *ent.Client) error {
-		m, err := target(ctx, tx, id)
+		// Under the organization's lock, as the expiry job ends links.
+		m, err := lockedTarget(ctx, tx, v.OrgID, id)
 		if err != nil {
 			return err
 		}
@@ -376,12 +430,16 @@ func Link(ctx context.Context, client *ent.Client, id pulid.ID, groupIDs []pulid
 		}
 		upd := tx.Membership.UpdateOne(m)
 		action := "member.groups_linked"
+		data := map[string]any{"groups": ids}
 		if link {
 			existing, err := m.QueryGroups().IDs(ctx)
 			if err != nil {
 				return err
 			}
 			upd.AddGroupIDs(without(ids, existing)...)
+			if until != nil {
+				data["until"] = *until
+			}
 		} else {
 			upd.RemoveGroupIDs(ids...)
 			action = "member.groups_unlinked"
@@ -389,8 +447,19 @@ func Link(ctx context.Context, client *ent.Client, id pulid.ID, groupIDs []pulid
 		if out, err = upd.Save(ctx); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, v.OrgID, audit.Event{Action: action, TargetType: "Membership", TargetID: m.ID,
-			Data: map[string]any{"groups": ids}})
+		if link {
+			// New links and links made again end at until, or never.
+			ends := tx.GroupLink.Update().Where(grouplink.MembershipID(m.ID), grouplink.GroupIDIn(ids...))
+			if until != nil {
+				ends.SetUntil(*until)
+			} else {
+				ends.ClearUntil()
+			}
+			if err := ends.Exec(ctx); err != nil {
+				return err
+			}
+		}
+		return audit.Record(ctx, tx, v.OrgID, audit.Event{Action: action, TargetType: "Membership", TargetID: m.ID, Data: data})
 	})
 	return out, err
 }
@@ -481,7 +550,7 @@ func TransferOwnership(ctx context.Context, client *ent.Client, to pulid.ID) (*e
 		if m.ID == v.MembershipID {
 			return errcode.Input("memberId", "you are the owner already")
 		}
-		if m.Status != membership.StatusACTIVE {
+		if access.StatusAt(m.Status, m.DisabledUntil, time.Now()) != membership.StatusACTIVE {
 			return errcode.New(errcode.Conflict, "ownership goes to an active member")
 		}
 		owner, err := tx.Role.Query().Where(role.Key(access.OwnerRole)).Only(ctx)
@@ -539,14 +608,17 @@ func AccessReview(ctx context.Context, client *ent.Client, now time.Time) (*Revi
 	}
 	r := &Review{}
 	for _, m := range members {
-		perms := access.Effective(m.Edges.Role.Key, m.Edges.Role.Permissions, m.Grants, m.Revokes)
+		// Grants that have ended count no more, whether or not the expiry job
+		// has removed them yet.
+		grants := access.LiveGrants(m.Grants, m.GrantExpiries, now)
+		perms := access.Effective(m.Edges.Role.Key, m.Edges.Role.Permissions, grants, m.Revokes)
 		if slices.ContainsFunc(elevatedPermissions, func(p string) bool { return slices.Contains(perms, p) }) {
 			r.Elevated = append(r.Elevated, m)
 		}
 		if seen := m.LastUsedAt; (seen == nil && now.Sub(m.JoinedAt) > 90*24*time.Hour) || (seen != nil && now.Sub(*seen) > 90*24*time.Hour) {
 			r.Inactive = append(r.Inactive, m)
 		}
-		if slices.ContainsFunc(m.Grants, func(g string) bool { return !slices.Contains(m.Edges.Role.Permissions, g) }) {
+		if slices.ContainsFunc(grants, func(g string) bool { return !slices.Contains(m.Edges.Role.Permissions, g) }) {
 			r.ExtraGrants = append(r.ExtraGrants, m)
 		}
 		if m.Edges.User.EmailVerifiedAt == nil {
