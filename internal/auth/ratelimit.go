@@ -118,6 +118,9 @@ RETURNING %[6]s`,
 	ratelimitwindow.Table, ratelimitwindow.FieldID, ratelimitwindow.FieldScope, ratelimitwindow.FieldKey,
 	ratelimitwindow.FieldWindowStart, ratelimitwindow.FieldEvents)
 
+// countTimeout bounds a count, which no longer follows its request's context.
+const countTimeout = 5 * time.Second
+
 // sweepWindows deletes the windows that ended: a key seen again starts anew.
 var sweepWindows = fmt.Sprintf(`DELETE FROM %s WHERE %s <= now() - interval '1 minute'`,
 	ratelimitwindow.Table, ratelimitwindow.FieldWindowStart)
@@ -129,7 +132,8 @@ func (l *SharedRateLimiter) Allow(ctx context.Context, key string) error {
 	}
 	// Counted even when the client goes away meanwhile: a guess whose answer
 	// was not awaited is a guess all the same.
-	ctx = context.WithoutCancel(ctx)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), countTimeout)
+	defer cancel()
 	l.sweep(ctx)
 	var n int
 	err := l.db.QueryRowContext(ctx, countEvent, pulid.New(pulid.RateLimitWindowPrefix), l.scope, key).Scan(&n)

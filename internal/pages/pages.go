@@ -130,6 +130,9 @@ func (p *pages) failure(ctx context.Context, err error) (string, int) {
 
 // allow applies the per-address limit of session operations.
 func (p *pages) allow(r *http.Request) error {
+	if p.Limiter == nil {
+		return nil
+	}
 	return p.Limiter.Allow(r.Context(), requestmeta.FromContext(r.Context()).IP)
 }
 
