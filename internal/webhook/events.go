@@ -79,8 +79,11 @@ func eventsOf(action, targetType, targetID string, data map[string]any) []Event 
 		"role.created", "role.updated", "role.deleted",
 		"group.created", "group.updated", "group.deleted":
 		return same(action)
-	case "member.groups_linked", "member.groups_unlinked", "member.email_changed":
+	case "member.groups_linked", "member.groups_unlinked", "member.email_changed",
+		"member.group_link_ended", "member.grant_ended":
 		return same("member.updated")
+	case "member.disabled_period_ended":
+		return same("member.enabled")
 	case "member.left", "member.left_after_review":
 		return same("member.removed")
 	case "organization.ownership_transferred":

@@ -48,6 +48,9 @@ func TestEventsOfAuditActions(t *testing.T) {
 	}{
 		{"member.groups_linked", []string{"member.updated"}},
 		{"member.left", []string{"member.removed"}},
+		{"member.grant_ended", []string{"member.updated"}},
+		{"member.group_link_ended", []string{"member.updated"}},
+		{"member.disabled_period_ended", []string{"member.enabled"}},
 		{"invitation.accepted", []string{"member.joined", "invitation.accepted"}},
 		{"member.password_set", nil},
 		{"role.previewed", nil},
