@@ -40,7 +40,7 @@ func pageSize(first, last *int) (*int, *int) {
 // node fetches one node. An id of another organization behaves exactly like one
 // that does not exist: null, whether the tenant filter hid it or privacy denied it.
 func (r *Resolver) node(ctx context.Context, id pulid.ID) (ent.Noder, error) {
-	n, err := r.db(ctx).Noder(ctx, id, ent.WithNodeType(nodeType))
+	n, err := r.db(ctx).Noder(collectable(ctx), id, ent.WithNodeType(nodeType))
 	if ent.IsNotFound(err) || errors.Is(err, privacy.Deny) || errors.Is(err, pulid.ErrUnknownPrefix) {
 		return nil, nil
 	}

@@ -520,7 +520,7 @@ func (r *organizationResolver) Members(ctx context.Context, obj *ent.Organizatio
 	}
 	first, last = pageSize(first, last)
 	staff.StatusAt(where, time.Now())
-	return q.Paginate(ctx, after, first, before, last,
+	return q.Paginate(collectable(ctx), after, first, before, last,
 		ent.WithMembershipOrder(orderBy), ent.WithMembershipFilter(where.Filter))
 }
 
@@ -726,7 +726,7 @@ func (r *viewerResolver) User(ctx context.Context, obj *access.Viewer) (*ent.Use
 	if obj.IsAPIKey() {
 		return nil, integrations.ErrPersonOnly
 	}
-	return r.db(ctx).User.Get(access.NewContext(ctx, obj), obj.UserID)
+	return r.viewerUser(access.NewContext(ctx, obj), obj.UserID)
 }
 
 // Organization is the resolver for the organization field.
@@ -734,7 +734,7 @@ func (r *viewerResolver) Organization(ctx context.Context, obj *access.Viewer) (
 	if !obj.Active() {
 		return nil, nil
 	}
-	return r.db(ctx).Organization.Get(access.NewContext(ctx, obj), obj.OrgID)
+	return r.viewerOrganization(access.NewContext(ctx, obj), obj.OrgID)
 }
 
 // Membership is the resolver for the membership field.
@@ -756,7 +756,7 @@ func (r *viewerResolver) Memberships(ctx context.Context, obj *access.Viewer) ([
 	if obj.Previewing() || obj.IsAPIKey() {
 		return []*ent.Membership{}, nil // a preview switches nowhere, nor does a key
 	}
-	return r.auth.Memberships(ctx, obj.UserID)
+	return r.auth.Memberships(ctx, obj.UserID, membershipColumns(ctx))
 }
 
 // MembershipsToReview is the resolver for the membershipsToReview field.
@@ -764,7 +764,7 @@ func (r *viewerResolver) MembershipsToReview(ctx context.Context, obj *access.Vi
 	if obj.Previewing() || obj.IsAPIKey() {
 		return []*ent.Membership{}, nil
 	}
-	return r.auth.MembershipsToReview(ctx, obj.UserID)
+	return r.auth.MembershipsToReview(ctx, obj.UserID, membershipColumns(ctx))
 }
 
 // Preview is the resolver for the preview field.

@@ -317,14 +317,13 @@ func grantsAccess() predicate.Membership {
 
 // MembershipsToReview returns the memberships that a user's login gained
 // before its address was proved, which grant nothing until the user keeps
-// them, with their organization and role.
-func (s *Service) MembershipsToReview(ctx context.Context, userID pulid.ID) ([]*ent.Membership, error) {
+// them, with their organization and role (cols narrows what is loaded).
+func (s *Service) MembershipsToReview(ctx context.Context, userID pulid.ID, cols Columns) ([]*ent.Membership, error) {
 	sys := access.SystemContext(ctx, "memberships to review")
-	return s.client.Membership.Query().
+	q := s.client.Membership.Query().
 		Where(membership.UserID(userID), membership.RemovedAtIsNil(), underReview()).
-		WithOrganization().WithRole().
-		Order(ent.Asc(membership.FieldJoinedAt)).
-		All(sys)
+		Order(ent.Asc(membership.FieldJoinedAt))
+	return cols.load(q).All(sys)
 }
 
 // ReviewMembership keeps or leaves one of the viewer's memberships under

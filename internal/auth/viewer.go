@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	entsql "entgo.io/ent/dialect/sql"
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"staffroom/ent/membership"
 	"staffroom/ent/role"
@@ -29,24 +32,7 @@ var errSessionEnded = errcode.New(errcode.Unauthenticated, "the session has ende
 // revoked session or a deleted user is UNAUTHENTICATED.
 func (s *Service) LoadViewer(ctx context.Context, userID, org, sessionID pulid.ID) (*access.Viewer, error) {
 	sys := access.SystemContext(ctx, "load viewer")
-	b := entsql.Dialect(s.settings.Dialect)
-	u, sess := entsql.Table(user.Table).As("u"), entsql.Table(session.Table).As("s")
-	m, r := entsql.Table(membership.Table).As("m"), entsql.Table(role.Table).As("r")
-	q := b.Select(
-		sess.C(session.FieldRevokedAt), u.C(user.FieldEmailVerifiedAt), m.C(membership.FieldUnverifiedJoin), u.C(user.FieldPasswordTemporary),
-		m.C(membership.FieldID), m.C(membership.FieldStatus), m.C(membership.FieldDisabledUntil), m.C(membership.FieldRemovedAt),
-		m.C(membership.FieldGrants), m.C(membership.FieldGrantExpiries), m.C(membership.FieldRevokes), m.C(membership.FieldGroupScope),
-		r.C(role.FieldID), r.C(role.FieldKey), r.C(role.FieldPermissions), r.C(role.FieldManages), r.C(role.FieldGroupScopes),
-	).From(u).
-		Join(sess).On(sess.C(session.FieldUserID), u.C(user.FieldID)).
-		LeftJoin(m).OnP(entsql.And(
-		entsql.ColumnsEQ(m.C(membership.FieldUserID), u.C(user.FieldID)),
-		entsql.EQ(m.C(membership.FieldOrganizationID), string(org)),
-	)).
-		LeftJoin(r).On(r.C(role.FieldID), m.C(membership.FieldRoleID)).
-		Where(entsql.And(entsql.EQ(u.C(user.FieldID), string(userID)), entsql.EQ(sess.C(session.FieldID), string(sessionID))))
-	query, args := q.Query()
-	rows, err := s.client.QueryContext(sys, query, args...)
+	rows, err := s.client.QueryContext(sys, viewerQuery(s.settings.Dialect), string(org), string(userID), string(sessionID))
 	if err != nil {
 		return nil, fmt.Errorf("auth: load viewer: %w", err)
 	}
@@ -89,21 +75,85 @@ func (s *Service) LoadViewer(ctx context.Context, userID, org, sessionID pulid.I
 		v.PasswordChangeRequired = temporary.Bool
 		return v, nil
 	}
-	v := access.NewViewer(userID, sessionID, &access.Membership{
-		OrgID:           org,
-		MembershipID:    pulid.ID(memID.String),
-		RoleID:          pulid.ID(roleID.String),
-		RoleKey:         roleKey.String,
-		GroupScope:      scope.String,
-		RolePermissions: jsonStrings(rolePermissions),
-		Grants:          access.LiveGrants(jsonStrings(grants), jsonTimes(grantExpiries), now),
-		Revokes:         jsonStrings(revokes),
-		Manages:         jsonStrings(roleManages),
-		GroupScopes:     jsonMap(roleGroupScopes),
-	})
+	// The membership's part of the viewer (its permissions, whom it manages, the
+	// group scopes) depends only on the columns below and, through grants that
+	// end, on the clock; deriving it took most of this function's time, so it is
+	// remembered by their values (any change is a new key) until the next grant
+	// ends.
+	key := strings.Join([]string{string(org), memID.String, scope.String, grants.String, grantExpiries.String, revokes.String,
+		roleID.String, roleKey.String, rolePermissions.String, roleManages.String, roleGroupScopes.String}, "\x00")
+	d, ok := derivedViewers().Get(key)
+	if !ok || (!d.until.IsZero() && !now.Before(d.until)) {
+		expiries := jsonTimes(grantExpiries)
+		d = derived{viewer: access.NewViewer("", "", &access.Membership{
+			OrgID:           org,
+			MembershipID:    pulid.ID(memID.String),
+			RoleID:          pulid.ID(roleID.String),
+			RoleKey:         roleKey.String,
+			GroupScope:      scope.String,
+			RolePermissions: jsonStrings(rolePermissions),
+			Grants:          access.LiveGrants(jsonStrings(grants), expiries, now),
+			Revokes:         jsonStrings(revokes),
+			Manages:         jsonStrings(roleManages),
+			GroupScopes:     jsonMap(roleGroupScopes),
+		})}
+		for _, t := range expiries {
+			if t.After(now) && (d.until.IsZero() || t.Before(d.until)) {
+				d.until = t
+			}
+		}
+		derivedViewers().Add(key, d)
+	}
+	v := d.viewer.For(userID, sessionID)
 	v.PasswordChangeRequired = temporary.Bool
 	return v, nil
 }
+
+// viewerQuery returns LoadViewer's statement for the dialect, built once: its
+// arguments are the organization, the user and the session.
+func viewerQuery(dialect string) string {
+	if q, ok := viewerQueries.Load(dialect); ok {
+		return q.(string)
+	}
+	b := entsql.Dialect(dialect)
+	u, sess := entsql.Table(user.Table).As("u"), entsql.Table(session.Table).As("s")
+	m, r := entsql.Table(membership.Table).As("m"), entsql.Table(role.Table).As("r")
+	q, args := b.Select(
+		sess.C(session.FieldRevokedAt), u.C(user.FieldEmailVerifiedAt), m.C(membership.FieldUnverifiedJoin), u.C(user.FieldPasswordTemporary),
+		m.C(membership.FieldID), m.C(membership.FieldStatus), m.C(membership.FieldDisabledUntil), m.C(membership.FieldRemovedAt),
+		m.C(membership.FieldGrants), m.C(membership.FieldGrantExpiries), m.C(membership.FieldRevokes), m.C(membership.FieldGroupScope),
+		r.C(role.FieldID), r.C(role.FieldKey), r.C(role.FieldPermissions), r.C(role.FieldManages), r.C(role.FieldGroupScopes),
+	).From(u).
+		Join(sess).On(sess.C(session.FieldUserID), u.C(user.FieldID)).
+		LeftJoin(m).OnP(entsql.And(
+		entsql.ColumnsEQ(m.C(membership.FieldUserID), u.C(user.FieldID)),
+		entsql.EQ(m.C(membership.FieldOrganizationID), "org"),
+	)).
+		LeftJoin(r).On(r.C(role.FieldID), m.C(membership.FieldRoleID)).
+		Where(entsql.And(entsql.EQ(u.C(user.FieldID), "user"), entsql.EQ(sess.C(session.FieldID), "session"))).
+		Query()
+	if !slices.Equal(args, []any{"org", "user", "session"}) {
+		panic(fmt.Sprintf("auth: the viewer statement takes its arguments in another order: %v", args))
+	}
+	viewerQueries.Store(dialect, q)
+	return q
+}
+
+var viewerQueries sync.Map // dialect → statement
+
+// derived is the membership's part of a viewer, valid until until (zero: as
+// long as the columns it comes from do not change).
+type derived struct {
+	viewer *access.Viewer
+	until  time.Time
+}
+
+// derivedViewers holds the membership parts of recent viewers: 1,024 entries
+// of a few kilobytes each.
+var derivedViewers = sync.OnceValue(func() *lru.Cache[string, derived] {
+	c, _ := lru.New[string, derived](1024)
+	return c
+})
 
 func jsonStrings(s sql.NullString) []string {
 	var out []string
