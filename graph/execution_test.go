@@ -131,6 +131,34 @@ func TestSwitcherShowsWhatTheOrganizationHas(t *testing.T) {
 			t.Errorf("the active organization is not in the switcher: %+v", v.Memberships)
 		}
 
+		// What a switcher usually shows is read with one statement: the same
+		// entries, in the same order.
+		var joined struct {
+			Viewer struct {
+				Memberships []struct {
+					Organization struct {
+						ID         pulid.ID
+						Name, Slug string
+					}
+					Role struct {
+						ID        pulid.ID
+						Key, Name string
+					}
+				}
+			}
+		}
+		s.MustDo(t, first.Owner.Token, `{ viewer { memberships { organization { id name slug } role { id key name } } } }`, nil).Decode(t, &joined)
+		if len(joined.Viewer.Memberships) != len(v.Memberships) {
+			t.Fatalf("joined %+v, loaded %+v", joined.Viewer.Memberships, v.Memberships)
+		}
+		for i, j := range joined.Viewer.Memberships {
+			m := v.Memberships[i]
+			if j.Organization.ID != m.Organization.ID || j.Organization.Name != m.Organization.Name || j.Organization.Slug != m.Organization.Slug ||
+				j.Role.ID != m.Role.ID || j.Role.Key != m.Role.Key || j.Role.Name != m.Role.Name {
+				t.Errorf("entry %d: joined %+v, loaded %+v", i, j, m)
+			}
+		}
+
 		// Fields read by resolvers, and one edge under two aliases, load
 		// everything. Roles of other organizations are not the viewer's to list:
 		// manages is empty there.

@@ -3,11 +3,11 @@ package auth
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"staffroom/ent"
 	"staffroom/ent/membership"
+	"staffroom/ent/predicate"
 	"staffroom/ent/schema/pulid"
 	"staffroom/internal/access"
 	"staffroom/internal/errcode"
@@ -61,35 +61,8 @@ func (s *Service) UpdateProfile(ctx context.Context, v *access.Viewer, in Profil
 // narrows what is loaded to what the caller reads.
 func (s *Service) Memberships(ctx context.Context, userID pulid.ID, cols Columns) ([]*ent.Membership, error) {
 	sys := access.SystemContext(ctx, "organization switcher")
-	q := s.client.Membership.Query().
-		Where(membership.UserID(userID), grantsAccess()).
-		Order(membership.ByLastUsedAt(entsql.OrderDesc(), entsql.OrderNullsLast()), ent.Desc(membership.FieldJoinedAt))
-	return cols.load(q).All(sys)
-}
-
-// Columns says which columns of each membership, organization and role a
-// list of memberships with their organization and role loads; nil loads
-// every column. These lists are read under the system context, where field
-// collection must not run (its eager loads would escape privacy), so the
-// GraphQL layer says what its selection reads.
-type Columns struct {
-	Membership, Organization, Role []string
-}
-
-func (c Columns) load(q *ent.MembershipQuery) *ent.MembershipQuery {
-	if c.Membership != nil {
-		q.Select(slices.Compact(slices.Sorted(slices.Values(append(c.Membership,
-			membership.FieldID, membership.FieldOrganizationID, membership.FieldRoleID))))...)
-	}
-	return q.WithOrganization(func(q *ent.OrganizationQuery) {
-		if c.Organization != nil {
-			q.Select(c.Organization...)
-		}
-	}).WithRole(func(q *ent.RoleQuery) {
-		if c.Role != nil {
-			q.Select(c.Role...)
-		}
-	})
+	return s.listMemberships(sys, cols, []predicate.Membership{membership.UserID(userID), grantsAccess()},
+		membership.ByLastUsedAt(entsql.OrderDesc(), entsql.OrderNullsLast()), membership.OrderOption(ent.Desc(membership.FieldJoinedAt)))
 }
 
 // keepRequired refuses a profile change that empties a field one of the

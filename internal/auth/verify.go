@@ -320,10 +320,8 @@ func grantsAccess() predicate.Membership {
 // them, with their organization and role (cols narrows what is loaded).
 func (s *Service) MembershipsToReview(ctx context.Context, userID pulid.ID, cols Columns) ([]*ent.Membership, error) {
 	sys := access.SystemContext(ctx, "memberships to review")
-	q := s.client.Membership.Query().
-		Where(membership.UserID(userID), membership.RemovedAtIsNil(), underReview()).
-		Order(ent.Asc(membership.FieldJoinedAt))
-	return cols.load(q).All(sys)
+	return s.listMemberships(sys, cols, []predicate.Membership{membership.UserID(userID), membership.RemovedAtIsNil(), underReview()},
+		membership.OrderOption(ent.Asc(membership.FieldJoinedAt)))
 }
 
 // ReviewMembership keeps or leaves one of the viewer's memberships under
