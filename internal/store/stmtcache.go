@@ -10,8 +10,8 @@ import (
 )
 
 // DefaultStatementCache bounds the statements kept prepared on one PostgreSQL
-// connection. ent writes a new text for each length of an IN list, so the hot
-// set is a few dozen texts per query shape; each costs the server a few
+// connection. IN lists are sent as arrays (anyarray.go), so each query shape
+// is one text whatever its lists' lengths; each costs the server a few
 // kilobytes of memory per connection.
 const DefaultStatementCache = 128
 
@@ -89,6 +89,7 @@ func (c *cachingConn) QueryContext(ctx context.Context, query string, args []dri
 		// Without arguments lib/pq uses the simple protocol, one round trip already.
 		return c.pqConn.QueryContext(ctx, query, args)
 	}
+	query, args = withArrays(query, args)
 	st, err := c.prepared(ctx, query)
 	if err != nil {
 		return nil, err
@@ -109,6 +110,7 @@ func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driv
 	if len(args) == 0 {
 		return c.pqConn.ExecContext(ctx, query, args)
 	}
+	query, args = withArrays(query, args)
 	st, err := c.prepared(ctx, query)
 	if err != nil {
 		return nil, err
