@@ -20,7 +20,7 @@ import (
 )
 
 // Argon2id parameters of new hashes: the OWASP minimum of 19 MiB and 2 passes,
-// which costs about 25 ms of one core per log-in. Old hashes keep the parameters
+// which costs about 19 ms of one core per log-in. Old hashes keep the parameters
 // stored in them, so these can be raised without a migration.
 const (
 	argonMemory  = 19 * 1024 // KiB
@@ -49,12 +49,13 @@ const (
 // hashing admits Argon2id computations on half the cores (GOMAXPROCS), at
 // least one. Each holds its 19 MiB for its whole run, so without a bound 64
 // concurrent log-ins take 1.2 GiB and finish no sooner than if they had
-// queued. Half, not all: each hash in flight when the collector marks is live
-// heap, and the heap grows to twice that before the next collection; on 2
-// cores two at once made 64 concurrent log-ins peak at 175 MB resident, one at
-// 115 MB, for about a quarter fewer log-ins a second (docs/benchmarks.md), and
-// the other core stays free for everything else. The waiting is fair: blocked
-// senders on a channel are served in order.
+// queued. Half, not all: a hash in flight when the collector marks is live
+// heap, and the heap grows to twice the live heap before the next collection.
+// On 2 cores, 64 concurrent log-ins peaked at 172-177 MB resident with two at
+// once and at 112-117 MB with one, which answers about 53 log-ins a second
+// instead of 84-89 (docs/operations.md); the other core stays free for the
+// rest of the server. The waiting is fair: blocked senders on a channel are
+// served in order.
 var hashing = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))
 
 // hashWaiting counts the callers waiting for a turn to hash; tests wait on it
