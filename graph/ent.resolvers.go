@@ -11,7 +11,25 @@ import (
 	"staffroom/ent/schema/pulid"
 	"staffroom/internal/access"
 	"staffroom/internal/errcode"
+	"staffroom/internal/staff"
+	"time"
 )
+
+// Members is the resolver for the members field.
+func (r *groupResolver) Members(ctx context.Context, obj *ent.Group) ([]*ent.Membership, error) {
+	if members, err := loadedEdge(ctx, obj.NamedMembers, obj.Edges.MembersOrErr); !ent.IsNotLoaded(err) {
+		return members, err
+	}
+	return staff.LinkedMembers(ctx, r.db(ctx), obj, time.Now())
+}
+
+// Groups is the resolver for the groups field.
+func (r *membershipResolver) Groups(ctx context.Context, obj *ent.Membership) ([]*ent.Group, error) {
+	if groups, err := loadedEdge(ctx, obj.NamedGroups, obj.Edges.GroupsOrErr); !ent.IsNotLoaded(err) {
+		return groups, err
+	}
+	return staff.LinkedGroups(ctx, r.db(ctx), obj, time.Now())
+}
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id pulid.ID) (ent.Noder, error) {
@@ -43,6 +61,9 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []pulid.ID) ([]ent.Noder,
 // AuditEvent returns AuditEventResolver implementation.
 func (r *Resolver) AuditEvent() AuditEventResolver { return &auditEventResolver{r} }
 
+// Group returns GroupResolver implementation.
+func (r *Resolver) Group() GroupResolver { return &groupResolver{r} }
+
 // Membership returns MembershipResolver implementation.
 func (r *Resolver) Membership() MembershipResolver { return &membershipResolver{r} }
 
@@ -63,6 +84,7 @@ func (r *Resolver) User() UserResolver { return &userResolver{r} }
 
 type (
 	auditEventResolver   struct{ *Resolver }
+	groupResolver        struct{ *Resolver }
 	membershipResolver   struct{ *Resolver }
 	messageResolver      struct{ *Resolver }
 	organizationResolver struct{ *Resolver }

@@ -34,6 +34,8 @@ func waitPast(t *testing.T, until string) {
 // expiryView is what the test reads of time-boxed access, before and after it ends.
 type expiryView struct {
 	instructorGroups  string // the groups the instructor sees
+	ownGroups         string // viewer.membership.groups, as the instructor reads them
+	payloadGroups     string // the groups of a mutation's answer about the instructor
 	instructorPerms   string // the instructor's viewer permissions
 	explain           string // explainPermission(instructor, members.view)
 	checkGrant        string // checkAccess(instructor, members.view)
@@ -49,10 +51,11 @@ type expiryView struct {
 func readExpiries(t *testing.T, s *apptest.Server, org *apptest.Org, instructor *apptest.Member, guestEmail string, guest, trip pulid.ID) expiryView {
 	t.Helper()
 	var v expiryView
-	r := s.MustDo(t, instructor.Token, `{ viewer { permissions organization { groups(first: 10, orderBy: {field: NAME, direction: ASC}) { edges { node { name } } } } } }`, nil)
+	r := s.MustDo(t, instructor.Token, `{ viewer { permissions membership { groups { name } } organization { groups(first: 10, orderBy: {field: NAME, direction: ASC}) { edges { node { name } } } } } }`, nil)
 	var me struct {
 		Viewer struct {
 			Permissions  []string
+			Membership   struct{ Groups []struct{ Name string } }
 			Organization struct {
 				Groups struct {
 					Edges []struct{ Node struct{ Name string } }
@@ -65,6 +68,15 @@ func readExpiries(t *testing.T, s *apptest.Server, org *apptest.Org, instructor 
 		v.instructorGroups += e.Node.Name + ";"
 	}
 	v.instructorPerms = strings.Join(me.Viewer.Permissions, ",")
+	v.ownGroups = sortedNames(me.Viewer.Membership.Groups)
+	// A mutation's answer reads the membership it changed, outside any list.
+	r = s.MustDo(t, org.Owner.Token, `mutation($m: ID!) { updateMember(id: $m, input: {title: "Guide"}) { groups { name } } }`,
+		map[string]any{"m": instructor.MembershipID})
+	var changed struct {
+		UpdateMember struct{ Groups []struct{ Name string } }
+	}
+	r.Decode(t, &changed)
+	v.payloadGroups = sortedNames(changed.UpdateMember.Groups)
 	owner := org.Owner.Token
 	vars := map[string]any{"m": instructor.MembershipID, "g": trip, "guest": guest}
 	r = s.MustDo(t, owner, `query($m: ID!, $g: ID, $guest: ID!) {
@@ -190,6 +202,8 @@ func TestTimeBoxedAccessEndsOnTime(t *testing.T) {
 			wantBefore, wantAfter string
 		}{
 			{"the instructor's groups", before.instructorGroups, after.instructorGroups, "Home class;Ski trip;", "Home class;"},
+			{"the instructor's own membership's groups", before.ownGroups, after.ownGroups, "Home class;Ski trip;", "Home class;"},
+			{"the groups in a mutation's answer", before.payloadGroups, after.payloadGroups, "Home class;Ski trip;", "Home class;"},
 			{"the instructor's permissions", before.instructorPerms, after.instructorPerms,
 				"members.view,attendance.track,messages.compose,messages.send", "attendance.track,messages.compose,messages.send"},
 			{"explainPermission", before.explain, after.explain, `{"granted":true,"source":"GRANT"}`, `{"granted":false,"source":"NONE"}`},
@@ -268,6 +282,16 @@ func TestTimeBoxedAccessEndsOnTime(t *testing.T) {
 			t.Errorf("after the job:\n%+v\nwant what was read before it:\n%+v", again, after)
 		}
 	})
+}
+
+// sortedNames lists names in order, each followed by a semicolon.
+func sortedNames(groups []struct{ Name string }) string {
+	names := make([]string, len(groups))
+	for i, g := range groups {
+		names[i] = g.Name + ";"
+	}
+	slices.Sort(names)
+	return strings.Join(names, "")
 }
 
 func toString(v any) string {

@@ -48,6 +48,7 @@ type ResolverRoot interface {
 	AccessReview() AccessReviewResolver
 	AuditEvent() AuditEventResolver
 	Billing() BillingResolver
+	Group() GroupResolver
 	Membership() MembershipResolver
 	Message() MessageResolver
 	Mutation() MutationResolver
@@ -666,7 +667,11 @@ type AuditEventResolver interface {
 type BillingResolver interface {
 	SeatsUsed(ctx context.Context, obj *Billing) (int, error)
 }
+type GroupResolver interface {
+	Members(ctx context.Context, obj *ent.Group) ([]*ent.Membership, error)
+}
 type MembershipResolver interface {
+	Groups(ctx context.Context, obj *ent.Membership) ([]*ent.Group, error)
 	Status(ctx context.Context, obj *ent.Membership) (membership.Status, error)
 	DisabledUntil(ctx context.Context, obj *ent.Membership) (*time.Time, error)
 	Grants(ctx context.Context, obj *ent.Membership) ([]string, error)
@@ -9358,7 +9363,7 @@ func (ec *executionContext) _Group_members(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Group_members(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Members(ctx)
+			return ec.Resolvers.Group().Members(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Membership) graphql.Marshaler {
@@ -9373,7 +9378,7 @@ func (ec *executionContext) fieldContext_Group_members(_ context.Context, field 
 		Object:     "Group",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: false,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Membership(ctx, field)
 		},
@@ -11368,7 +11373,7 @@ func (ec *executionContext) _Membership_groups(ctx context.Context, field graphq
 			return ec.fieldContext_Membership_groups(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Groups(ctx)
+			return ec.Resolvers.Membership().Groups(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Group) graphql.Marshaler {
@@ -11383,7 +11388,7 @@ func (ec *executionContext) fieldContext_Membership_groups(_ context.Context, fi
 		Object:     "Membership",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: false,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Group(ctx, field)
 		},

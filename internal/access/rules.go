@@ -398,8 +398,9 @@ func linkedIn(v *Viewer, column string) *sql.Predicate {
 // members together with the rows at the other end: ent joins the links table
 // itself then, under an alias. A traversal from one row (an edge read without
 // field collection) joins a subquery of the table instead, whose columns are
-// out of reach; there an ended link shows until the expiry job deletes it,
-// while the row scopes, which decide access, compare with the clock anyway.
+// out of reach: the GraphQL edges read alone go through the links instead
+// (staff.LinkedGroups, staff.LinkedMembers), and the row scopes, which decide
+// access, compare with the clock anyway.
 func endedLinksHidden(s *sql.Selector) {
 	t, ok := s.JoinedTable(grouplink.Table)
 	if !ok || t.C(grouplink.FieldUntil) == sql.Dialect(s.Dialect()).Table(grouplink.Table).C(grouplink.FieldUntil) {

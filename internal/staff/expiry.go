@@ -326,3 +326,26 @@ func EndExpired(ctx context.Context, tx *ent.Client, m *ent.Membership, now time
 	}
 	return ended, nil
 }
+
+// LinkedGroups returns the groups a member is linked to at now, as the viewer
+// sees them. Field collection loads them with the membership and leaves ended
+// links out in SQL; a membership read alone (a mutation's answer,
+// viewer.membership) traverses through the links instead of ent's plain edge,
+// whose join cannot be told about until, so that an ended link is gone at its
+// second there too, before the expiry job deletes it.
+func LinkedGroups(ctx context.Context, client *ent.Client, m *ent.Membership, now time.Time) ([]*ent.Group, error) {
+	groups, err := client.GroupLink.Query().Where(grouplink.MembershipID(m.ID), access.LiveLink(now)).QueryGroup().All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("staff: linked groups: %w", err)
+	}
+	return groups, nil
+}
+
+// LinkedMembers is LinkedGroups from the group's side.
+func LinkedMembers(ctx context.Context, client *ent.Client, g *ent.Group, now time.Time) ([]*ent.Membership, error) {
+	members, err := client.GroupLink.Query().Where(grouplink.GroupID(g.ID), access.LiveLink(now)).QueryMembership().All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("staff: linked members: %w", err)
+	}
+	return members, nil
+}
