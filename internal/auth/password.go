@@ -58,6 +58,15 @@ const (
 // served in order.
 var hashing = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))
 
+// SetHashConcurrency lets n hashes run at once instead of half the cores; n <=
+// 0 keeps the default. The bound is the process's, as its memory is: call it
+// at start-up, before the first request.
+func SetHashConcurrency(n int) {
+	if n > 0 && n != cap(hashing) {
+		hashing = make(chan struct{}, n)
+	}
+}
+
 // hashWaiting counts the callers waiting for a turn to hash; tests wait on it
 // to know a check is queued.
 var hashWaiting atomic.Int64

@@ -303,3 +303,18 @@ func BenchmarkVerifyPassword(b *testing.B) {
 		}
 	}
 }
+
+// The setting replaces the default number of hashes at once; 0 keeps it. Not
+// parallel: the bound is the process's.
+func TestSetHashConcurrency(t *testing.T) {
+	before := hashing
+	t.Cleanup(func() { hashing = before })
+	SetHashConcurrency(0)
+	if cap(hashing) != cap(before) {
+		t.Fatalf("0 changed the bound to %d, want the default %d", cap(hashing), cap(before))
+	}
+	SetHashConcurrency(3)
+	if cap(hashing) != 3 {
+		t.Errorf("%d hashes may run at once, want 3", cap(hashing))
+	}
+}

@@ -71,3 +71,16 @@ func TestMailSenderFlagWinsOverVariable(t *testing.T) {
 		t.Errorf("-mail-sender log in production: %q, %v", c.MailSender, err)
 	}
 }
+
+func TestPasswordHashes(t *testing.T) {
+	c, err := load(t, nil)
+	if err != nil || c.PasswordHashes != 0 {
+		t.Fatalf("default: %d, %v; want 0 (half the cores)", c.PasswordHashes, err)
+	}
+	if c, err := load(t, map[string]string{"STAFFROOM_PASSWORD_HASHES": "2"}); err != nil || c.PasswordHashes != 2 {
+		t.Errorf("STAFFROOM_PASSWORD_HASHES=2: %d, %v", c.PasswordHashes, err)
+	}
+	if _, err := load(t, map[string]string{"STAFFROOM_PASSWORD_HASHES": "-1"}); err == nil || !strings.Contains(err.Error(), "STAFFROOM_PASSWORD_HASHES") {
+		t.Errorf("a negative number of hashes: %v, want an error naming the setting", err)
+	}
+}
