@@ -18,6 +18,7 @@ import (
 	"staffroom/ent/organization"
 	"staffroom/ent/schema/pulid"
 	"staffroom/internal/access"
+	"staffroom/internal/outbox"
 	"staffroom/internal/staff"
 	"staffroom/internal/store"
 )
@@ -62,31 +63,16 @@ func (w *Worker) withDefaults() *Worker {
 }
 
 // Run ends expired access until ctx is done, waiting Interval whenever nothing
-// is due. An error is logged when it first occurs, not on every round.
+// is due (outbox.Poll).
 func (w *Worker) Run(ctx context.Context) {
 	c := w.withDefaults()
-	lastErr := ""
-	for ctx.Err() == nil {
+	outbox.Poll(ctx, c.Log, "expiry: ending expired access", c.Interval, func(ctx context.Context) (bool, error) {
 		ended, more, err := c.round(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil && err.Error() != lastErr:
-			c.Log.ErrorContext(ctx, "expiry: ending expired access", "err", err)
-			lastErr = err.Error()
-		case err == nil && lastErr != "":
-			c.Log.InfoContext(ctx, "expiry: ending expired access again")
-			lastErr = ""
-		}
 		if ended > 0 {
 			c.Log.InfoContext(ctx, "expiry: ended expired access", "endings", ended)
 		}
-		if more && err == nil {
-			continue
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(c.Interval):
-		}
-	}
+		return more, err
+	})
 }
 
 // RunOnce ends everything that is due and not held by another worker, and

@@ -142,26 +142,37 @@ func (w *Worker) withDefaults() *Worker {
 }
 
 // Run sends emails until ctx is done, sleeping PollInterval whenever nothing
-// is due. An error is logged when it first occurs, not on every poll.
+// is due.
 func (w *Worker) Run(ctx context.Context) {
 	c := w.withDefaults()
+	Poll(ctx, c.Log, "outbox: sending emails", c.PollInterval, func(ctx context.Context) (bool, error) {
+		sent, err := c.RunOnce(ctx)
+		return sent > 0, err
+	})
+}
+
+// Poll runs round until ctx is done: again at once while it reports more
+// work, else after idle. Every background worker (emails, webhooks, expiries)
+// runs this way, any number of them side by side. An error is logged when it
+// first occurs, and once when rounds succeed again, not on every round.
+func Poll(ctx context.Context, log *slog.Logger, what string, idle time.Duration, round func(context.Context) (more bool, err error)) {
 	lastErr := ""
 	for ctx.Err() == nil {
-		sent, err := c.RunOnce(ctx)
+		more, err := round(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil && err.Error() != lastErr:
-			c.Log.ErrorContext(ctx, "outbox: sending emails", "err", err)
+			log.ErrorContext(ctx, what, "err", err)
 			lastErr = err.Error()
 		case err == nil && lastErr != "":
-			c.Log.InfoContext(ctx, "outbox: sending emails again")
+			log.InfoContext(ctx, what+" again")
 			lastErr = ""
 		}
-		if sent > 0 {
-			continue // more may be due
+		if more && err == nil {
+			continue
 		}
 		select {
 		case <-ctx.Done():
-		case <-time.After(c.PollInterval):
+		case <-time.After(idle):
 		}
 	}
 }

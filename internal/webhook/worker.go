@@ -23,6 +23,7 @@ import (
 	"staffroom/ent/webhookdelivery"
 	"staffroom/ent/webhookendpoint"
 	"staffroom/internal/access"
+	"staffroom/internal/outbox"
 	"staffroom/internal/store"
 )
 
@@ -141,28 +142,13 @@ func NewHTTPClient(timeout time.Duration, allowPrivate bool) *http.Client {
 }
 
 // Run delivers events until ctx is done, sleeping PollInterval whenever
-// nothing is due. An error is logged when it first occurs, not on every poll.
+// nothing is due (outbox.Poll).
 func (w *Worker) Run(ctx context.Context) {
 	c := w.WithDefaults()
-	lastErr := ""
-	for ctx.Err() == nil {
+	outbox.Poll(ctx, c.Log, "webhook: delivering", c.PollInterval, func(ctx context.Context) (bool, error) {
 		n, err := c.RunOnce(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil && err.Error() != lastErr:
-			c.Log.ErrorContext(ctx, "webhook: delivering", "err", err)
-			lastErr = err.Error()
-		case err == nil && lastErr != "":
-			c.Log.InfoContext(ctx, "webhook: delivering again")
-			lastErr = ""
-		}
-		if n > 0 {
-			continue // more may be due
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(c.PollInterval):
-		}
-	}
+		return n > 0, err
+	})
 }
 
 // RunOnce claims up to BatchSize due deliveries and attempts them,
