@@ -72,7 +72,7 @@ func New(cfg config.Config, db *store.DB, log *slog.Logger, opts Options) (*App,
 	// through GraphQL or through the pages behind emailed links; password
 	// checks get a limit of their own, as many.
 	limiter := rateLimiter(db, "session", cfg.SessionRateLimit)
-	auth.SetHashConcurrency(cfg.PasswordHashes)
+	auth.SetHashConcurrency(cfg.HashingConcurrency)
 	authService := auth.NewService(db.Client, tokens, auth.Settings{
 		RefreshIdleTTL:     cfg.RefreshIdleTTL,
 		RefreshAbsoluteTTL: cfg.RefreshAbsoluteTTL,

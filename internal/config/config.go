@@ -50,8 +50,8 @@ type Config struct {
 	RefreshAbsoluteTTL time.Duration
 	LockoutDuration    time.Duration
 	SessionRateLimit   int
-	// PasswordHashes is how many argon2id hashes run at once; 0 is half the cores.
-	PasswordHashes int
+	// HashingConcurrency is how many argon2id hashes run at once; 0 is half the cores.
+	HashingConcurrency int
 	// TrustExistingEmails verifies, at start, the logins that existed unverified
 	// before addresses were verified.
 	TrustExistingEmails bool
@@ -132,7 +132,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	b.duration(&c.RefreshIdleTTL, "refresh-idle-ttl", "STAFFROOM_REFRESH_IDLE_TTL", "168h", "a refresh token unused this long expires")
 	b.duration(&c.RefreshAbsoluteTTL, "refresh-absolute-ttl", "STAFFROOM_REFRESH_ABSOLUTE_TTL", "720h", "a login expires this long after it started, whatever its use")
 	b.duration(&c.LockoutDuration, "lockout-duration", "STAFFROOM_LOCKOUT_DURATION", "15m", "how long an account stays locked after 3 failed logins; 0 locks until unlocked")
-	b.integer(&c.PasswordHashes, "password-hashes", "STAFFROOM_PASSWORD_HASHES", "0", "password hashes (argon2id, 19 MiB each) run at once; 0 for half the cores, at least one")
+	b.integer(&c.HashingConcurrency, "password-hashes", "STAFFROOM_PASSWORD_HASHES", "0", "password hashes (argon2id, 19 MiB each) run at once; 0 for half the cores, at least one")
 	b.integer(&c.SessionRateLimit, "session-rate-limit", "STAFFROOM_SESSION_RATE_LIMIT", "20", "session mutations (log in, sign up, reset…) allowed per IP per minute, and apart from them password checks")
 	b.boolean(&c.TrustExistingEmails, "trust-existing-emails", "STAFFROOM_TRUST_EXISTING_EMAILS", "false", "treat every login that existed before email verification as verified")
 	b.duration(&c.InvitationTTL, "invitation-ttl", "STAFFROOM_INVITATION_TTL", "168h", "how long an invitation link stays valid")
@@ -167,7 +167,7 @@ func (c *Config) finish(fs *flag.FlagSet) error {
 	if c.MaxBodyBytes <= 0 || c.ComplexityLimit <= 0 || c.MaxResponseBytes <= 0 || c.DepthLimit <= 0 || c.TokenLimit <= 0 {
 		return fmt.Errorf("config: limits must be positive")
 	}
-	if c.PasswordHashes < 0 {
+	if c.HashingConcurrency < 0 {
 		return fmt.Errorf("config: STAFFROOM_PASSWORD_HASHES must be 0 (half the cores) or more")
 	}
 	if !c.Development() && c.SigningKeyFile == "" {

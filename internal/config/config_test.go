@@ -74,11 +74,11 @@ func TestMailSenderFlagWinsOverVariable(t *testing.T) {
 
 func TestPasswordHashes(t *testing.T) {
 	c, err := load(t, nil)
-	if err != nil || c.PasswordHashes != 0 {
-		t.Fatalf("default: %d, %v; want 0 (half the cores)", c.PasswordHashes, err)
+	if err != nil || c.HashingConcurrency != 0 {
+		t.Fatalf("default: %d, %v; want 0 (half the cores)", c.HashingConcurrency, err)
 	}
-	if c, err := load(t, map[string]string{"STAFFROOM_PASSWORD_HASHES": "2"}); err != nil || c.PasswordHashes != 2 {
-		t.Errorf("STAFFROOM_PASSWORD_HASHES=2: %d, %v", c.PasswordHashes, err)
+	if c, err := load(t, map[string]string{"STAFFROOM_PASSWORD_HASHES": "2"}); err != nil || c.HashingConcurrency != 2 {
+		t.Errorf("STAFFROOM_PASSWORD_HASHES=2: %d, %v", c.HashingConcurrency, err)
 	}
 	if _, err := load(t, map[string]string{"STAFFROOM_PASSWORD_HASHES": "-1"}); err == nil || !strings.Contains(err.Error(), "STAFFROOM_PASSWORD_HASHES") {
 		t.Errorf("a negative number of hashes: %v, want an error naming the setting", err)
