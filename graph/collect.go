@@ -116,12 +116,17 @@ func snake(name string) string {
 }
 
 // resolverColumns names, for fields that entgql's field collection does not
-// know (resolvers), the fields it knows that give the columns they read.
-// entgql narrows a query's columns to the fields asked for, but one unknown
-// field makes it select every column: `user { name }` loaded each user's
-// fourteen columns, password hash included, where name needs two.
+// know (resolvers), the fields it knows that give the columns they read (none
+// beyond the id for some). entgql narrows a query's columns to the fields
+// asked for, but one unknown field makes it select every column: `user { name
+// }` loaded each user's fourteen columns, password hash included, where name
+// needs two.
 var resolverColumns = map[string]map[string][]string{
 	"User": {"name": {"firstName", "lastName"}},
+	// These read the organization's id only: its invitation templates and
+	// billing columns stay in the database.
+	"Organization": {"members": {}, "groups": {}, "messages": {}, "roles": {}, "invitations": {},
+		"invoices": {}, "auditEvents": {}, "requiredMemberFields": {}},
 }
 
 // collectable returns ctx as entgql's field collection should see it: the
@@ -179,10 +184,11 @@ func selectionView(doc *ast.QueryDocument, f *ast.Field) ast.SelectionSet {
 func replaceResolverFields(doc *ast.QueryDocument, set ast.SelectionSet) (ast.SelectionSet, bool) {
 	var out ast.SelectionSet
 	for i, s := range set {
-		var repl ast.SelectionSet
+		var repl ast.SelectionSet // nil: s stays
 		switch s := s.(type) {
 		case *ast.Field:
 			if s.ObjectDefinition != nil && resolverColumns[s.ObjectDefinition.Name][s.Name] != nil {
+				repl = ast.SelectionSet{}
 				for _, name := range resolverColumns[s.ObjectDefinition.Name][s.Name] {
 					repl = append(repl, &ast.Field{Alias: name, Name: name, Directives: s.Directives,
 						Definition: s.ObjectDefinition.Fields.ForName(name), ObjectDefinition: s.ObjectDefinition, Position: s.Position})

@@ -189,7 +189,9 @@ func TestSwitcherShowsWhatTheOrganizationHas(t *testing.T) {
 }
 
 // A user's name reads two columns that entgql loads when it is asked for
-// through fragments, inline fragments and aliases, on every path that loads users.
+// through fragments, inline fragments and aliases, on every path that loads
+// users; an organization's lists read its id only, and its other fields are
+// loaded beside them.
 func TestNamesOnEveryPath(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, d storetest.Dialect) {
 		s := apptest.New(t, d)
@@ -205,7 +207,8 @@ func TestNamesOnEveryPath(t *testing.T) {
 			Viewer struct {
 				User         user
 				Organization struct {
-					Members struct {
+					Name, Slug string
+					Members    struct {
 						Edges []struct {
 							Node struct {
 								ID   pulid.ID
@@ -220,13 +223,16 @@ func TestNamesOnEveryPath(t *testing.T) {
 		s.MustDo(t, org.Owner.Token, `query($id: ID!) {
 			viewer {
 				user { ...U }
-				organization { members(first: 10) { edges { node { id user { n: name ... on User { firstName } ...U } } } } }
+				organization { members(first: 10) { edges { node { id user { n: name ... on User { firstName } ...U } } } } name slug }
 			}
 			node(id: $id) { ... on Membership { user { n: name ...U } } }
 		}
 		fragment U on User { name lastName }`, map[string]any{"id": m.ID}).Decode(t, &out)
 		if u := out.Viewer.User; u.Name != "Olivia Owner" || u.LastName != "Owner" {
 			t.Errorf("viewer.user %+v", u)
+		}
+		if o := out.Viewer.Organization; o.Name != "Name Club" || o.Slug != "name-club" {
+			t.Errorf("organization %s %s", o.Name, o.Slug)
 		}
 		if u := out.Node.User; u.N != "Ada Lovelace" || u.Name != "Ada Lovelace" || u.LastName != "Lovelace" {
 			t.Errorf("node user %+v", u)
